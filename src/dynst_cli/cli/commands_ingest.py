@@ -1,0 +1,1 @@
+"""`dynst ingest`: placeholder until the ingest module registers the real command."""
