@@ -1,0 +1,125 @@
+"""The sensor gate of DynST: real scores ``m`` times a binary keep vector ``b``, one per sensor.
+
+The backbone sees ``x * (b*m)``. A dropped sensor (``b = 0``) is zeroed with `torch.where` before
+the multiplication, so even NaN or infinite readings of a dropped sensor cannot reach the output or
+any gradient. While `tracking` is on, a hook accumulates the regrow signal of every sensor, kept or
+not: ``|sum_{batch, features} x * dL/d(gated x)|``, the gradient of the loss with respect to the
+sensor's gate value.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+
+class SensorGate(nn.Module):
+    """Gate ``(B, N, F)`` morphed inputs by ``keep * scores``.
+
+    Parameters
+    ----------
+    n_sensors : int
+        Number of sensors N.
+
+    Attributes
+    ----------
+    scores : nn.Parameter, shape (N,)
+        The real mask ``m``, initialised to 1 (every sensor passes unchanged).
+    keep : buffer, shape (N,), float32 of 0/1
+        The binary mask ``b``.
+    grad_accum : buffer, shape (N,), float32
+        Regrow signal accumulated since the last `reset_grad_accum`.
+    dropped_at : buffer, shape (N,), int64
+        Optimiser step at which each sensor was last dropped; -1 if never.
+    tracking : bool
+        Accumulate the regrow signal in backward passes (off by default: it costs a hook).
+    """
+
+    def __init__(self, n_sensors: int) -> None:
+        super().__init__()
+        self.scores = nn.Parameter(torch.ones(n_sensors))
+        self.register_buffer("keep", torch.ones(n_sensors, dtype=torch.float32))
+        self.register_buffer("grad_accum", torch.zeros(n_sensors, dtype=torch.float32))
+        self.register_buffer("dropped_at", torch.full((n_sensors,), -1, dtype=torch.int64))
+        self.tracking = False
+
+    @property
+    def n_sensors(self) -> int:
+        return self.scores.shape[0]
+
+    def gates(self) -> torch.Tensor:
+        """Gate values ``b*m``, shape (N,)."""
+        return self.keep * self.scores
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Gate a morphed batch.
+
+        Parameters
+        ----------
+        x : torch.Tensor, shape (B, N, F)
+
+        Returns
+        -------
+        torch.Tensor, shape (B, N, F)
+            ``x * gates()`` per sensor; exactly 0 for dropped sensors.
+        """
+        kept = self.keep.bool()[None, :, None]
+        x_kept = torch.where(kept, x, 0.0)
+        gated = x_kept * self.gates()[None, :, None]
+        if self.tracking and gated.requires_grad:
+            gated.register_hook(self._accumulate_hook(x.detach()))
+        return gated
+
+    def forward_subset(self, x_kept: torch.Tensor, kept_idx: torch.Tensor) -> torch.Tensor:
+        """Gate only the sensors that are read, as `predict` does with a plan.
+
+        Parameters
+        ----------
+        x_kept : torch.Tensor, shape (B, K, F)
+            Morphed inputs of the sensors ``kept_idx``, in that order.
+        kept_idx : torch.Tensor or array of int, shape (K,)
+
+        Returns
+        -------
+        torch.Tensor, shape (B, K, F)
+        """
+        idx = torch.as_tensor(kept_idx, dtype=torch.long, device=self.scores.device)
+        return x_kept * self.gates()[idx][None, :, None]
+
+    def l1_penalty(self) -> torch.Tensor:
+        """``|b*m|_1``: pushes the gates of unimportant sensors towards zero (scalar)."""
+        return self.gates().abs().sum()
+
+    def reset_grad_accum(self) -> None:
+        self.grad_accum.zero_()
+
+    @torch.no_grad()
+    def set_keep(self, keep: np.ndarray | torch.Tensor, step: int) -> None:
+        """Replace the keep vector; sensors switched off now record ``dropped_at = step``.
+
+        Parameters
+        ----------
+        keep : bool array or tensor, shape (N,)
+        step : int
+            Optimiser step of this mask update.
+        """
+        if isinstance(keep, torch.Tensor):
+            new = keep.to(device=self.keep.device, dtype=torch.bool)
+        else:
+            new = torch.as_tensor(np.asarray(keep, dtype=bool), device=self.keep.device)
+        if new.shape != self.keep.shape:
+            raise ValueError(f"keep has shape {tuple(new.shape)}, expected ({self.n_sensors},)")
+        newly_dropped = self.keep.bool() & ~new
+        self.dropped_at[newly_dropped] = step
+        self.keep.copy_(new.to(self.keep.dtype))
+
+    def _accumulate_hook(self, x: torch.Tensor):
+        # NaN readings carry no signal; zero them so one gap cannot poison a sensor's sum.
+        x = torch.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
+
+        def hook(grad: torch.Tensor) -> None:
+            signal = (x * grad).sum(dim=(0, 2)).abs()
+            self.grad_accum.add_(signal.to(self.grad_accum.dtype))
+
+        return hook

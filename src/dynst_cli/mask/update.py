@@ -1,0 +1,167 @@
+"""Drop and regrow decisions of DynST, as pure functions on numpy arrays.
+
+Every choice of a keep set is made in two parts: a priority order of sensors (most wanted first,
+ties broken by sensor index through `np.lexsort`, never by hash or chance) and a `Select` function
+that turns an order and a count into the keep vector. `take_first` is the unconstrained selection;
+siting constraints supply other `Select` functions with the same signature.
+
+After a regrow the training loop should reset the score of every regrown sensor with
+`regrow_init`: its old ``|m|`` was low enough to get it dropped, and restarting it there would drop
+it again at once.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+Select = Callable[[np.ndarray, int], np.ndarray]
+"""``select(order, n_keep) -> keep``: order (N,) int, most wanted first; keep (N,) bool."""
+
+
+def take_first(order: np.ndarray, n_keep: int) -> np.ndarray:
+    """Keep the first `n_keep` sensors of `order`.
+
+    Parameters
+    ----------
+    order : np.ndarray of int, shape (N,)
+        A permutation of the sensor indices, most wanted first.
+    n_keep : int
+        0 <= n_keep <= N.
+
+    Returns
+    -------
+    np.ndarray of bool, shape (N,)
+    """
+    order = np.asarray(order)
+    if not 0 <= n_keep <= order.size:
+        raise ValueError(f"n_keep must lie in [0, {order.size}], got {n_keep}")
+    keep = np.zeros(order.size, dtype=bool)
+    keep[order[:n_keep]] = True
+    return keep
+
+
+def priority_order(keep: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """Kept sensors by ``|score|`` descending, then dropped ones by ``|score|`` descending.
+
+    Parameters
+    ----------
+    keep : np.ndarray of bool, shape (N,)
+    scores : np.ndarray of float, shape (N,)
+
+    Returns
+    -------
+    np.ndarray of int, shape (N,)
+        Sensor indices; equal keys keep index order.
+    """
+    keep = np.asarray(keep, dtype=bool)
+    magnitude = np.abs(np.asarray(scores, dtype=np.float64))
+    # np.lexsort sorts by the last key first; the index key makes ties deterministic.
+    return np.lexsort((np.arange(keep.size), -magnitude, ~keep))
+
+
+def prune_to(
+    keep: np.ndarray, scores: np.ndarray, n_keep: int, select: Select = take_first
+) -> np.ndarray:
+    """Drop the kept sensors with the smallest ``|score|`` until `n_keep` remain.
+
+    Parameters
+    ----------
+    keep : np.ndarray of bool, shape (N,)
+    scores : np.ndarray of float, shape (N,)
+    n_keep : int
+        Kept count wanted; if it is not below the current count, `keep` comes back unchanged
+        (pruning never regrows).
+    select : Select
+        Final choice from the priority order.
+
+    Returns
+    -------
+    np.ndarray of bool, shape (N,)
+    """
+    keep = np.asarray(keep, dtype=bool)
+    if n_keep >= keep.sum():
+        return keep.copy()
+    return select(priority_order(keep, scores), n_keep)
+
+
+def drop_and_regrow(
+    keep: np.ndarray,
+    scores: np.ndarray,
+    grad_accum: np.ndarray,
+    fraction: float,
+    select: Select = take_first,
+) -> tuple[np.ndarray, int, int]:
+    """One DynST update at fixed sparsity: swap the weakest kept sensors for the most promising.
+
+    ``k = floor(fraction * n_kept)`` (capped by the number of dropped sensors). The k kept
+    sensors with the smallest ``|score|`` are dropped (among equal scores, the higher index goes
+    first) and the k sensors that were off before this update with the largest `grad_accum` are
+    regrown (among equal signals, the lower index first). The kept count is unchanged.
+
+    Parameters
+    ----------
+    keep : np.ndarray of bool, shape (N,)
+    scores : np.ndarray of float, shape (N,)
+        Gate scores ``m``.
+    grad_accum : np.ndarray of float, shape (N,)
+        Regrow signal ``|dL/d gate|`` accumulated since the last update.
+    fraction : float
+        ``alpha_t`` of the schedule.
+    select : Select
+        Final choice from the priority order.
+
+    Returns
+    -------
+    new_keep : np.ndarray of bool, shape (N,)
+    n_dropped : int
+        Sensors kept before and not after.
+    n_regrown : int
+        Sensors kept after and not before.
+    """
+    keep = np.asarray(keep, dtype=bool)
+    n_kept = int(keep.sum())
+    k = min(max(math.floor(fraction * n_kept), 0), keep.size - n_kept)
+    if k == 0:
+        return keep.copy(), 0, 0
+    kept_order = priority_order(keep, scores)[:n_kept]
+    survivors, dropped = kept_order[: n_kept - k], kept_order[n_kept - k :]
+    off_order = _by_signal_desc(~keep, grad_accum)
+    regrown, still_off = off_order[:k], off_order[k:]
+    order = np.concatenate([survivors, regrown, dropped, still_off])
+    new_keep = select(order, n_kept)
+    return new_keep, int((keep & ~new_keep).sum()), int((new_keep & ~keep).sum())
+
+
+def regrow_init(scores: np.ndarray, keep_before: np.ndarray, keep_after: np.ndarray) -> np.ndarray:
+    """Scores with every regrown sensor restarted at the mean ``|score|`` of the kept ones.
+
+    The reference is the sensors kept both before and after the update; if none survived, the
+    sensors kept before; if there were none, 1.0 (the initial score).
+
+    Parameters
+    ----------
+    scores : np.ndarray of float, shape (N,)
+    keep_before, keep_after : np.ndarray of bool, shape (N,)
+
+    Returns
+    -------
+    np.ndarray of float, shape (N,)
+        A copy of `scores`; only the regrown entries differ.
+    """
+    scores = np.array(scores, copy=True)
+    before, after = np.asarray(keep_before, dtype=bool), np.asarray(keep_after, dtype=bool)
+    regrown = after & ~before
+    reference = before & after if (before & after).any() else before
+    level = float(np.abs(scores[reference]).mean()) if reference.any() else 1.0
+    scores[regrown] = level
+    return scores
+
+
+def _by_signal_desc(candidates: np.ndarray, signal: np.ndarray) -> np.ndarray:
+    """Indices of `candidates` by `signal` descending, ties by index; NaN counts as no signal."""
+    signal = np.nan_to_num(np.asarray(signal, dtype=np.float64), nan=-np.inf)
+    idx = np.flatnonzero(candidates)
+    return idx[np.lexsort((idx, -signal[idx]))]

@@ -1,0 +1,96 @@
+import numpy as np
+import torch
+
+from dynst_cli.mask.gate import SensorGate
+
+
+def _gate(n: int, keep: list[bool]) -> SensorGate:
+    gate = SensorGate(n)
+    with torch.no_grad():
+        gate.scores.copy_(torch.linspace(0.5, 1.5, n))
+    gate.set_keep(np.array(keep), step=3)
+    return gate
+
+
+def test_initial_state():
+    gate = SensorGate(4)
+    assert torch.equal(gate.scores.detach(), torch.ones(4))
+    assert torch.equal(gate.keep, torch.ones(4))
+    assert gate.keep.dtype == torch.float32
+    assert torch.equal(gate.grad_accum, torch.zeros(4))
+    assert torch.equal(gate.dropped_at, torch.full((4,), -1))
+    assert gate.tracking is False
+
+
+def test_dropped_sensor_input_is_exactly_zero_even_for_nan():
+    gate = _gate(3, [True, False, True])
+    x = torch.randn(2, 3, 5)
+    x[:, 1] = float("nan")
+    out = gate(x)
+    assert torch.all(out[:, 1] == 0)
+    assert torch.equal(out[:, 0], x[:, 0] * gate.scores[0])
+
+
+def test_dropped_sensor_values_change_nothing_downstream():
+    torch.manual_seed(0)
+    layer = torch.nn.Linear(3 * 4, 2)
+    x = torch.randn(5, 3, 4)
+    results = []
+    for fill in (0.0, 1e6, float("nan")):
+        gate = _gate(3, [True, False, True])
+        layer.zero_grad()
+        x_changed = x.clone()
+        x_changed[:, 1] = fill
+        out = layer(gate(x_changed).reshape(5, -1))
+        out.square().sum().backward()
+        results.append((out.detach(), gate.scores.grad.clone(), layer.weight.grad.clone()))
+    for out, score_grad, weight_grad in results[1:]:
+        assert torch.equal(out, results[0][0])
+        assert torch.equal(score_grad, results[0][1])
+        assert torch.equal(weight_grad, results[0][2])
+    assert results[0][1][1] == 0
+
+
+def test_grad_accum_matches_hand_computed_gate_gradient():
+    # Linear readout y = sum_{n,f} w[n,f] * g[n] * x[b,n,f]; L = sum_b y_b.
+    # dL/dg[n] = sum_{b,f} w[n,f] * x[b,n,f], the same for kept and dropped sensors.
+    x = torch.tensor([[[1.0, 2.0], [3.0, -1.0]], [[0.5, 0.0], [-2.0, 4.0]]])
+    w = torch.tensor([[1.0, -1.0], [2.0, 0.5]])
+    gate = _gate(2, [True, False])
+    gate.tracking = True
+    (gate(x) * w).sum().backward()
+    expected = (x * w).sum(dim=(0, 2)).abs()
+    assert torch.allclose(gate.grad_accum, expected)
+    assert gate.grad_accum[1] > 0
+    (gate(x) * w).sum().backward()
+    assert torch.allclose(gate.grad_accum, 2 * expected)
+    gate.reset_grad_accum()
+    assert torch.equal(gate.grad_accum, torch.zeros(2))
+
+
+def test_no_accumulation_without_tracking():
+    gate = SensorGate(2)
+    gate(torch.randn(3, 2, 4)).sum().backward()
+    assert torch.equal(gate.grad_accum, torch.zeros(2))
+
+
+def test_set_keep_records_step_of_newly_dropped_only():
+    gate = SensorGate(4)
+    gate.set_keep(np.array([True, False, True, True]), step=5)
+    gate.set_keep(torch.tensor([True, False, False, True]), step=9)
+    assert gate.dropped_at.tolist() == [-1, 5, 9, -1]
+    assert gate.keep.tolist() == [1.0, 0.0, 0.0, 1.0]
+
+
+def test_forward_subset_matches_full_forward_on_kept_sensors():
+    gate = _gate(4, [True, False, True, True])
+    x = torch.randn(2, 4, 3)
+    kept_idx = torch.tensor([0, 2, 3])
+    assert torch.allclose(gate.forward_subset(x[:, kept_idx], kept_idx), gate(x)[:, kept_idx])
+
+
+def test_l1_penalty_counts_kept_gates_only():
+    gate = _gate(3, [True, False, True])
+    with torch.no_grad():
+        gate.scores.copy_(torch.tensor([-2.0, 5.0, 0.5]))
+    assert gate.l1_penalty().item() == 2.5
