@@ -91,7 +91,9 @@ def _build_section(section_cls: type, values: dict[str, Any], where: str) -> Any
     valid = {f.name for f in dataclasses.fields(section_cls)}
     unknown = sorted(set(values) - valid)
     if unknown:
-        raise UsageError(f"{where}: unknown key(s) {', '.join(unknown)} (valid: {', '.join(sorted(valid))})")
+        raise UsageError(
+            f"{where}: unknown key(s) {', '.join(unknown)} (valid: {', '.join(sorted(valid))})"
+        )
     return section_cls(**values)
 
 

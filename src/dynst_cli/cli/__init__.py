@@ -11,7 +11,13 @@ import traceback
 
 import click
 
-from dynst_cli.cli import commands_ingest  # noqa: F401  (registers the command)
+from dynst_cli.cli import (  # noqa: F401  (each module registers its command)
+    commands_export,  # noqa: F401  (registers the command)
+    commands_fit,
+    commands_ingest,
+    commands_predict,
+    commands_prune,
+)
 from dynst_cli.cli.app import GlobalState, app
 from dynst_cli.console import stderr_console
 from dynst_cli.errors import DynstError
@@ -23,10 +29,6 @@ def _report(message: str) -> None:
     stderr_console().print(f"error: {message}", markup=False, highlight=False)
 
 
-def _wants_debug(argv: list[str]) -> bool:
-    return GlobalState.debug or "--debug" in argv
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run `dynst` with `argv` (default: sys.argv[1:]) and return the exit code.
 
@@ -34,7 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     130 interrupted.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
-    GlobalState.debug = False
+    # --debug is accepted anywhere on the line, so that it can be added to any failing command.
+    GlobalState.debug = "--debug" in argv
+    argv = [arg for arg in argv if arg != "--debug"]
     try:
         result = app(args=argv, prog_name="dynst", standalone_mode=False)
         return result if isinstance(result, int) else 0
@@ -48,12 +52,12 @@ def main(argv: list[str] | None = None) -> int:
         exc.show(file=sys.stderr)
         return exc.exit_code
     except DynstError as exc:
-        if _wants_debug(argv):
+        if GlobalState.debug:
             traceback.print_exc()
         _report(str(exc))
         return exc.exit_code
     except Exception as exc:  # a bug: say so, and keep the traceback behind --debug
-        if _wants_debug(argv):
+        if GlobalState.debug:
             traceback.print_exc()
         _report(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)")
         return 1

@@ -41,7 +41,10 @@ def _version(value: bool) -> None:
 @app.callback()
 def _global_options(
     debug: Annotated[
-        bool, typer.Option("--debug", help="Show the Python traceback of any error.")
+        bool,
+        typer.Option(
+            "--debug", help="Show the Python traceback of any error (anywhere on the line)."
+        ),
     ] = False,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No logs or progress on stderr.")
@@ -51,5 +54,5 @@ def _global_options(
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
     ] = False,
 ) -> None:
-    GlobalState.debug = debug
+    GlobalState.debug = GlobalState.debug or debug
     set_quiet(quiet)

@@ -1,0 +1,100 @@
+"""`dynst fit`: train the sensor mask jointly with a forecasting backbone."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dynst_cli.cli.app import app
+from dynst_cli.cli.options import (
+    Budget,
+    ExcludeFile,
+    ExcludeIds,
+    JsonFlag,
+    KeepFile,
+    KeepIds,
+    MinSpacing,
+    PerRegionMin,
+    Regions,
+)
+from dynst_cli.cli.render import print_fit_summary
+from dynst_cli.config import FitConfig, load_recipe, with_overrides
+from dynst_cli.plan.constraints import constraints_from_options
+from dynst_cli.progress import FitProgress
+
+
+@app.command("fit")
+def fit_command(
+    dataset: Annotated[Path, typer.Argument(help="Canonical dataset written by `dynst ingest`.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Run directory to write.")],
+    recipe: Annotated[
+        Path | None, typer.Option("--recipe", help="YAML recipe (see recipes/).", exists=True)
+    ] = None,
+    backbone: Annotated[
+        str | None, typer.Option("--backbone", help="stid (default), gwnet or simvp (grids).")
+    ] = None,
+    sparsity: Annotated[
+        float | None,
+        typer.Option("--sparsity", help="Fraction of sensors switched off, in [0, 1)."),
+    ] = None,
+    epochs: Annotated[int | None, typer.Option("--epochs", help="Training epochs.")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = None,
+    device: Annotated[str | None, typer.Option("--device", help="cpu or cuda.")] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue from the run's last checkpoint.")
+    ] = False,
+    nproc: Annotated[
+        int,
+        typer.Option("--nproc", help="Local processes (PyTorch DDP via torch.distributed.run)."),
+    ] = 1,
+    keep: KeepIds = None,
+    keep_file: KeepFile = None,
+    exclude: ExcludeIds = None,
+    exclude_file: ExcludeFile = None,
+    budget: Budget = None,
+    min_spacing_km: MinSpacing = None,
+    regions: Regions = None,
+    per_region_min: PerRegionMin = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Learn which sensors matter: DynST dense warm-up, cubic ramp, drop-and-regrow, fine-tune.
+
+    Example: dynst fit metr-la.nc -o runs/metr --recipe recipes/metr-la.yaml --sparsity 0.5
+    """
+    base = load_recipe(recipe) if recipe else FitConfig()
+    config = with_overrides(
+        base,
+        {
+            "mask": {"sparsity": sparsity},
+            "model": {"backbone": backbone},
+            "train": {"epochs": epochs, "seed": seed, "device": device},
+        },
+    )
+    constraints = constraints_from_options(
+        keep, keep_file, exclude, exclude_file, budget, min_spacing_km, regions, per_region_min
+    )
+    if nproc > 1:
+        from dynst_cli.launch import launch_fit
+
+        summary = launch_fit(dataset, output, config, resume, constraints, nproc)
+    else:
+        from dynst_cli.fit import fit_run
+
+        with FitProgress("fit") as progress:
+            summary = fit_run(
+                dataset,
+                output,
+                config,
+                resume=resume,
+                constraints=constraints,
+                on_epoch=progress.update,
+            )
+    if not summary:  # ranks other than 0 under torchrun print nothing
+        return
+    if as_json:
+        typer.echo(json.dumps({"run": str(output), **summary}))
+    else:
+        print_fit_summary(output, summary)

@@ -1,0 +1,239 @@
+"""`fit` as a library call: train DynST on a canonical dataset and write the run directory."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from dynst_cli import __version__
+from dynst_cli import distributed as dist
+from dynst_cli.config import FitConfig, validate
+from dynst_cli.data import SensorData, load_dataset
+from dynst_cli.errors import InputError, UsageError
+from dynst_cli.evaluate import headline
+from dynst_cli.mask import rank_sensors, take_first
+from dynst_cli.model import ForecastModel
+from dynst_cli.plan.constraints import SitingConstraints
+from dynst_cli.run import (
+    CHECKPOINT,
+    CONFIG,
+    HISTORY,
+    METRICS,
+    MODEL,
+    RANKING,
+    TIMINGS,
+    RunDir,
+)
+from dynst_cli.train import (
+    Prepared,
+    TrainState,
+    evaluate_splits,
+    make_optimizer,
+    prepare,
+    run_epochs,
+)
+
+
+def make_select(constraints: SitingConstraints | None, data: SensorData):
+    """The keep-set chooser the mask updates go through: constrained, or simply the first n."""
+    if constraints is None or constraints.is_empty():
+        return take_first
+    selector = constraints.resolve(data.sensor_ids, data.lat, data.lon, data.cost)
+    return lambda order, n_keep: selector.select(order, n_keep).keep
+
+
+def run_record(config: FitConfig, dataset_path: Path, data: SensorData, constraints) -> dict:
+    """What `config.json` holds: the resolved configuration and what it was trained on."""
+    return {
+        "dynst_version": __version__,
+        "config": config.to_dict(),
+        "constraints": constraints.to_dict() if constraints else {},
+        "dataset": {
+            "path": str(Path(dataset_path).resolve()),
+            "sha256": data.sha256,
+            "n_sensors": data.n_sensors,
+            "n_steps": data.n_steps,
+            "variables": data.variables,
+        },
+    }
+
+
+def fit_run(
+    dataset_path: str | Path,
+    run_path: str | Path,
+    config: FitConfig,
+    *,
+    resume: bool = False,
+    constraints: SitingConstraints | None = None,
+    on_epoch: Callable[[TrainState, int], None] | None = None,
+) -> dict:
+    """Train DynST on `dataset_path` and write the run directory `run_path`.
+
+    Returns the summary written to `metrics.json` (dense warm-up and sparse model, val and test).
+    `resume=True` continues from the last complete checkpoint and refuses a different dataset or
+    configuration. `on_epoch(state, total_epochs)` is called after every epoch (progress bars).
+    """
+    validate(config)
+    run = RunDir(run_path)
+    data = load_dataset(dataset_path, config.data.variables)
+    record = run_record(config, Path(dataset_path), data, constraints)
+    _check_run_target(run, record, resume)
+    select = make_select(constraints, data)
+    prep = prepare(data, config)
+    optimizer = make_optimizer(prep.model, config)
+    state = TrainState()
+    if resume and run.file(CHECKPOINT).is_file():
+        state = _restore(run, prep, optimizer)
+    else:
+        _exclude_at_start(prep.model, select, data.n_sensors)
+    if dist.is_main():
+        run.write_json(CONFIG, record)
+    started = time.perf_counter()
+    ddp = _wrap_ddp(prep)
+
+    def checkpoint(state: TrainState) -> None:
+        if dist.is_main():
+            _save_checkpoint(run, prep, optimizer, state)
+        if on_epoch:
+            on_epoch(state, config.train.epochs)
+
+    state = run_epochs(prep, config, state, select, optimizer, checkpoint, ddp)
+    if dist.is_main():
+        summary = _write_results(run, prep, data, state, time.perf_counter() - started)
+    dist.barrier()
+    return summary if dist.is_main() else {}
+
+
+def _check_run_target(run: RunDir, record: dict, resume: bool) -> None:
+    if run.path.exists() and not run.path.is_dir():
+        raise UsageError(f"{run.path} exists and is not a directory")
+    if not run.exists():
+        return
+    if not resume:
+        if run.file(MODEL).is_file() or run.file(CHECKPOINT).is_file():
+            raise UsageError(
+                f"{run.path} already holds a run; pass --resume to continue it, "
+                "or choose another -o"
+            )
+        return
+    saved = run.read_json(CONFIG)
+    if saved.get("dataset", {}).get("sha256") != record["dataset"]["sha256"]:
+        raise InputError(
+            f"cannot resume {run.path}: it was trained on another dataset "
+            f"(sha256 {saved.get('dataset', {}).get('sha256', '?')[:12]}...); "
+            "start a new run with another -o"
+        )
+    if saved.get("config") != record["config"] or saved.get("constraints") != record["constraints"]:
+        changed = sorted(
+            f"{section}.{key}"
+            for section, values in record["config"].items()
+            for key, value in values.items()
+            if saved.get("config", {}).get(section, {}).get(key) != value
+        ) or ["constraints"]
+        raise UsageError(
+            f"cannot resume {run.path} with a different configuration "
+            f"(changed: {', '.join(changed)}); resume with the same flags or start a new run"
+        )
+
+
+def _exclude_at_start(model: ForecastModel, select, n_sensors: int) -> None:
+    """Excluded sensors are off from the first step; the warm-up is otherwise dense."""
+    if select is take_first:
+        return
+    keep = select(np.arange(n_sensors), n_sensors)
+    model.gate.set_keep(keep, 0)
+
+
+def _wrap_ddp(prep: Prepared):
+    if not dist.is_distributed():
+        return None
+    device_ids = [prep.device.index] if prep.device.type == "cuda" else None
+    return torch.nn.parallel.DistributedDataParallel(prep.model, device_ids=device_ids)
+
+
+def _save_checkpoint(run: RunDir, prep: Prepared, optimizer, state: TrainState) -> None:
+    run.save_torch(
+        CHECKPOINT,
+        {
+            "model": prep.model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "epoch": state.epoch,
+            "step": state.step,
+            "history": state.history,
+            "dense": state.dense,
+            "torch_rng": torch.get_rng_state(),
+        },
+    )
+
+
+def _restore(run: RunDir, prep: Prepared, optimizer) -> TrainState:
+    ckpt = run.load_torch(CHECKPOINT)
+    try:
+        prep.model.load_state_dict(ckpt["model"])
+        optimizer.load_state_dict(ckpt["optimizer"])
+        torch.set_rng_state(ckpt["torch_rng"])
+        return TrainState(ckpt["epoch"], ckpt["step"], ckpt["history"], ckpt["dense"])
+    except (KeyError, RuntimeError, ValueError) as exc:
+        raise InputError(
+            f"{run.file(CHECKPOINT)} does not match this configuration ({exc}); start a new run"
+        ) from None
+
+
+def _write_results(run: RunDir, prep: Prepared, data: SensorData, state, seconds: float) -> dict:
+    gate = prep.model.gate
+    sparse = evaluate_splits(prep)
+    keep = gate.keep.cpu().numpy() > 0.5
+    ranking = rank_sensors(
+        keep,
+        gate.scores.detach().cpu().numpy(),
+        gate.dropped_at.cpu().numpy(),
+    )
+    run.save_torch(MODEL, model_bundle(prep, data))
+    run.write_json(RANKING, ranking_record(ranking, data, keep))
+    run.write_json(HISTORY, state.history)
+    summary = {
+        "n_sensors": data.n_sensors,
+        "n_keep": int(gate.keep.sum()),
+        "sparsity": float(1 - gate.keep.mean()),
+        "dense_warmup": {split: headline(m) for split, m in state.dense.items()},
+        "sparse": {split: headline(m) for split, m in sparse.items()},
+        "sparse_horizon": {split: m["horizon"] for split, m in sparse.items()},
+    }
+    run.write_json(METRICS, summary)
+    run.write_json(TIMINGS, {"fit_seconds": round(seconds, 3), "epochs": state.epoch})
+    return summary
+
+
+def model_bundle(prep: Prepared, data: SensorData) -> dict:
+    """Weights, scaler and network description: all `predict` needs besides recent data."""
+    return {
+        "model": prep.model.state_dict(),
+        "scaler": prep.scaler.state(),
+        "sensor_ids": data.sensor_ids.tolist(),
+        "lat": data.lat.tolist(),
+        "lon": data.lon.tolist(),
+        "rows": None if data.rows is None else data.rows.tolist(),
+        "cols": None if data.cols is None else data.cols.tolist(),
+        "grid_shape": None if data.grid_shape is None else list(data.grid_shape),
+        "variables": data.variables,
+        "units": data.units,
+        "step_seconds": data.step_seconds(),
+    }
+
+
+def ranking_record(ranking, data: SensorData, keep: np.ndarray) -> list[dict]:
+    """The run's full ranking, most important sensor first."""
+    return [
+        {
+            "index": int(i),
+            "sensor_id": str(data.sensor_ids[i]),
+            "rank": int(ranking.rank[i]),
+            "score": float(ranking.score[i]),
+            "kept_in_fit": bool(keep[i]),
+        }
+        for i in ranking.order
+    ]

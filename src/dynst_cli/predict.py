@@ -1,0 +1,143 @@
+"""`predict` as a library call: forecast every sensor from the kept sensors of a plan.
+
+Only the kept sensors' last `t_in` steps are read from the recent archive; dropped sensors'
+values are never touched, which is what a reduced network in the field can deliver.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+import xarray as xr
+
+from dynst_cli import __version__
+from dynst_cli.backbones.spec import BackboneSpec, GridLayout
+from dynst_cli.config import FitConfig
+from dynst_cli.data import StandardScaler
+from dynst_cli.errors import InputError, UsageError
+from dynst_cli.model import ForecastModel, build_model
+from dynst_cli.run import CONFIG, MODEL, RunDir
+
+
+def load_plan_model(run: RunDir, plan: dict) -> tuple[ForecastModel, dict, FitConfig]:
+    """The model a plan was evaluated with (fine-tuned weights where prune made them)."""
+    record = run.read_json(CONFIG)
+    config = FitConfig.from_dict(record["config"], source=str(run.file(CONFIG)))
+    if plan["dataset_sha256"] != record["dataset"]["sha256"]:
+        raise InputError(
+            f"the plan was made from another dataset than run {run.path} (sha256 differs); "
+            "prune this run again to get a matching plan"
+        )
+    bundle = run.load_torch(MODEL)
+    model = build_model(_spec(bundle, config), config.model)
+    weights = plan.get("model", {}).get("weights", MODEL)
+    state = bundle["model"] if weights == MODEL else run.load_torch(weights)["model"]
+    model.load_state_dict(state)
+    keep = np.zeros(len(bundle["sensor_ids"]), dtype=bool)
+    index = {sid: i for i, sid in enumerate(bundle["sensor_ids"])}
+    for entry in plan["sensors"]:
+        if entry["sensor_id"] not in index:
+            raise InputError(f"plan sensor {entry['sensor_id']} is not in run {run.path}")
+        keep[index[entry["sensor_id"]]] = entry["keep"]
+    model.gate.set_keep(keep, -1)
+    model.eval()
+    return model, bundle, config
+
+
+def _spec(bundle: dict, config: FitConfig) -> BackboneSpec:
+    grid = None
+    if bundle["grid_shape"] is not None:
+        grid = GridLayout(bundle["rows"], bundle["cols"], tuple(bundle["grid_shape"]))
+    n_channels = len(bundle["variables"])
+    return BackboneSpec(
+        n_sensors=len(bundle["sensor_ids"]),
+        t_in=config.data.t_in,
+        t_out=config.data.t_out,
+        c_in=2 * n_channels,
+        c_out=n_channels,
+        steps_per_day=max(1, int(round(86400 / bundle["step_seconds"]))),
+        lat=np.asarray(bundle["lat"]),
+        lon=np.asarray(bundle["lon"]),
+        grid=grid,
+    )
+
+
+def read_recent(path: Path, bundle: dict, kept_ids: list[str], t_in: int):
+    """The last `t_in` steps of the kept sensors: values (t_in, K, C) and their times."""
+    try:
+        ds = xr.open_dataset(path, engine="netcdf4")
+    except FileNotFoundError:
+        raise UsageError(f"recent data {path} does not exist") from None
+    except Exception as exc:
+        raise InputError(f"{path}: not a readable NetCDF dataset ({exc})") from None
+    with ds:
+        missing_vars = [v for v in bundle["variables"] if v not in ds.data_vars]
+        if missing_vars:
+            raise InputError(f"{path}: variable(s) {', '.join(missing_vars)} missing")
+        present = set(ds["sensor"].values.astype(str))
+        absent = [sid for sid in kept_ids if sid not in present]
+        if absent:
+            raise InputError(f"{path}: kept sensor(s) missing: {', '.join(absent[:10])}")
+        if ds.sizes["time"] < t_in:
+            raise InputError(f"{path}: {ds.sizes['time']} time steps, the model needs {t_in}")
+        recent = ds.isel(time=slice(-t_in, None)).sel(sensor=kept_ids)
+        values = np.stack(
+            [recent[v].transpose("time", "sensor").values for v in bundle["variables"]], -1
+        )
+        return values.astype(np.float32), recent["time"].values
+
+
+def predict_from_plan(run_path: str | Path, plan: dict, data_path: str | Path) -> xr.Dataset:
+    """Forecast of every sensor for the `t_out` steps after the end of `data_path`."""
+    run = RunDir(run_path).require()
+    model, bundle, config = load_plan_model(run, plan)
+    ids = bundle["sensor_ids"]
+    kept = np.flatnonzero(model.gate.keep.numpy() > 0.5)
+    values, times = read_recent(Path(data_path), bundle, [ids[i] for i in kept], config.data.t_in)
+    scaler = StandardScaler.from_state(bundle["scaler"])
+    scaled = scaler.transform(values)
+    observed = ~np.isnan(scaled)
+    x = np.concatenate([np.where(observed, scaled, 0.0), observed], axis=-1)[None]
+    step = np.timedelta64(int(bundle["step_seconds"]), "s")
+    tod, dow = _calendar(times[-1], bundle["step_seconds"])
+    with torch.no_grad():
+        pred = model.forward_kept(
+            torch.from_numpy(x.astype(np.float32)),
+            torch.from_numpy(kept),
+            torch.tensor([tod]),
+            torch.tensor([dow]),
+        )
+    forecast = scaler.inverse(pred[0].numpy())  # (t_out, N, C)
+    future = times[-1] + step * np.arange(1, config.data.t_out + 1)
+    return _as_dataset(forecast, future, bundle)
+
+
+def _calendar(last: np.datetime64, step_seconds: int) -> tuple[int, int]:
+    stamp = pd.Timestamp(last)
+    seconds = stamp.hour * 3600 + stamp.minute * 60 + stamp.second
+    steps_per_day = max(1, int(round(86400 / step_seconds)))
+    return (seconds // step_seconds) % steps_per_day, stamp.dayofweek
+
+
+def _as_dataset(forecast: np.ndarray, future: np.ndarray, bundle: dict) -> xr.Dataset:
+    data_vars = {
+        var: (
+            ("time", "sensor"),
+            forecast[..., c].astype(np.float32),
+            {"units": bundle["units"].get(var, "unknown")},
+        )
+        for c, var in enumerate(bundle["variables"])
+    }
+    return xr.Dataset(
+        data_vars,
+        coords={
+            "time": future.astype("datetime64[ns]"),
+            "sensor": np.asarray(bundle["sensor_ids"], dtype=str),
+            "lat": ("sensor", np.asarray(bundle["lat"])),
+            "lon": ("sensor", np.asarray(bundle["lon"])),
+        },
+        attrs={"dynst_version": __version__, "title": "dynst forecast from the kept sensors"},
+    )

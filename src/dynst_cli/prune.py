@@ -1,0 +1,172 @@
+"""`prune` as a library call: the deployment plan at any sparsity from a run's ranking.
+
+Sensors are taken in the run's rank order (through the siting constraints, when given) until
+N - round(S*N) are kept. When the keep set differs from the one the model was trained with, the
+backbone is fine-tuned with the mask frozen on it, so that the reported error is that of a network
+trained for exactly these sensors. The fine-tuned weights are stored in the run under a name
+derived from the keep set, and the plan refers to them by that relative name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+
+from dynst_cli.config import FitConfig
+from dynst_cli.data import SensorData, StandardScaler, load_dataset
+from dynst_cli.errors import InputError, UsageError
+from dynst_cli.evaluate import evaluate, headline
+from dynst_cli.mask import n_keep_for
+from dynst_cli.plan.constraints import SitingConstraints
+from dynst_cli.plan.schema import PLAN_FORMAT
+from dynst_cli.run import CONFIG, METRICS, MODEL, RANKING, RunDir
+from dynst_cli.train import Prepared, finetune, prepare
+
+PLANS_DIR = "plans"
+
+
+def check_sparsity(sparsity: float) -> float:
+    if not 0.0 <= sparsity < 1.0:
+        raise UsageError(f"--sparsity must lie in [0, 1), got {sparsity}")
+    return float(sparsity)
+
+
+def load_for_run(run: RunDir, data_path: str | Path | None = None):
+    """The run's configuration, its dataset (checked by sha256) and its trained model."""
+    record = run.read_json(CONFIG)
+    config = FitConfig.from_dict(record["config"], source=str(run.file(CONFIG)))
+    path = Path(data_path or record["dataset"]["path"])
+    data = load_dataset(path, config.data.variables)
+    if data.sha256 != record["dataset"]["sha256"]:
+        raise InputError(
+            f"{path} is not the dataset {run.path} was trained on (sha256 differs); "
+            "pass the original with --data, or fit a new run"
+        )
+    bundle = run.load_torch(MODEL)
+    prep = prepare(data, config, StandardScaler.from_state(bundle["scaler"]))
+    prep.model.load_state_dict(bundle["model"])
+    return config, data, prep
+
+
+def prune_run(
+    run_path: str | Path,
+    sparsity: float,
+    *,
+    finetune_epochs: int | None = None,
+    constraints: SitingConstraints | None = None,
+    data_path: str | Path | None = None,
+) -> dict:
+    """The plan (a dict in the `plan.json` layout) for keeping N - round(S*N) sensors."""
+    sparsity = check_sparsity(sparsity)
+    run = RunDir(run_path).require()
+    config, data, prep = load_for_run(run, data_path)
+    ranking = run.read_json(RANKING)
+    order = np.array([entry["index"] for entry in ranking], dtype=np.int64)
+    scores = np.empty(data.n_sensors)
+    scores[order] = [entry["score"] for entry in ranking]
+    keep, reasons, notes = choose(order, data, sparsity, constraints)
+    fitted_keep = prep.model.gate.keep.cpu().numpy() > 0.5
+    epochs = finetune_epochs
+    if epochs is None:
+        epochs = 0 if np.array_equal(keep, fitted_keep) else config.train.finetune_epochs
+    model_name = MODEL
+    if epochs > 0:
+        finetune(prep, config, keep, epochs)
+        model_name = f"{PLANS_DIR}/{keep_tag(sparsity, keep, epochs)}.pt"
+        run.save_torch(model_name, {"model": prep.model.state_dict()})
+    else:
+        prep.model.gate.set_keep(keep, -1)
+    test = evaluate_test(prep)
+    dense = run.read_json(METRICS)["dense_warmup"]["test"]
+    plan = build_plan(
+        data,
+        config,
+        order,
+        scores,
+        keep,
+        (reasons, notes),
+        sparsity,
+        {"test": test, "dense_test": headline(dense)},
+        constraints,
+    )
+    plan["model"] = {"weights": model_name, "finetune_epochs": epochs}
+    return plan
+
+
+def choose(order: np.ndarray, data: SensorData, sparsity: float, constraints):
+    """Keep vector, reason per sensor and notes for `sparsity`, in the run's rank order."""
+    n_keep = n_keep_for(data.n_sensors, sparsity)
+    if constraints is None or constraints.is_empty():
+        keep = np.zeros(data.n_sensors, dtype=bool)
+        keep[order[:n_keep]] = True
+        return keep, ["score"] * data.n_sensors, []
+    selector = constraints.resolve(data.sensor_ids, data.lat, data.lon, data.cost)
+    selection = selector.select(order, n_keep)
+    return selection.keep, list(selection.reason), list(selection.notes)
+
+
+def keep_tag(sparsity: float, keep: np.ndarray, epochs: int) -> str:
+    digest = hashlib.sha256(np.packbits(keep).tobytes() + str(epochs).encode()).hexdigest()
+    return f"s{sparsity:.3f}-{digest[:12]}"
+
+
+def evaluate_test(prep: Prepared) -> dict:
+    split = prep.splits["test"]
+    return headline(
+        evaluate(prep.model, prep.source, split.window_starts, prep.scaler, prep.device)
+    )
+
+
+def build_plan(data, config, order, scores, keep, why, sparsity, metrics, constraints) -> dict:
+    """Assemble `plan.json`: kept sensors first, each group in the run's rank order.
+
+    `scores` are the run's gate magnitudes |m| (for a dropped sensor, its value when dropped);
+    `why` is (reason per sensor, notes).
+    """
+    reasons, notes = why
+    ranked = [i for i in order if keep[i]] + [i for i in order if not keep[i]]
+    sensors = []
+    for rank, i in enumerate(ranked, start=1):
+        entry = {
+            "sensor_id": str(data.sensor_ids[i]),
+            "lat": float(data.lat[i]),
+            "lon": float(data.lon[i]),
+            "rank": rank,
+            "score": float(scores[i]),
+            "keep": bool(keep[i]),
+            "reason": reasons[i],
+        }
+        if data.cost is not None:
+            entry["cost"] = float(data.cost[i])
+        if data.is_grid:
+            entry["row"], entry["col"] = int(data.rows[i]), int(data.cols[i])
+        sensors.append(entry)
+    if int(keep.sum()) < n_keep_for(data.n_sensors, sparsity):
+        notes = notes + [f"constraints allowed only {int(keep.sum())} kept sensors"]
+    return {
+        "format": PLAN_FORMAT,
+        "sparsity": sparsity,
+        "n_sensors": data.n_sensors,
+        "n_keep": int(keep.sum()),
+        "backbone": config.model.backbone,
+        "dataset_sha256": data.sha256,
+        "variables": list(data.variables),
+        "units": dict(data.units),
+        "grid": _grid_record(data),
+        "constraints": constraints.to_dict() if constraints else {},
+        "notes": notes + ["dense_test: the dense model at the end of the warm-up"],
+        "metrics": metrics,
+        "sensors": sensors,
+    }
+
+
+def _grid_record(data: SensorData) -> dict | None:
+    if not data.is_grid:
+        return None
+    return {
+        "shape": list(data.grid_shape),
+        "dlat": data.grid_spacing[0],
+        "dlon": data.grid_spacing[1],
+    }

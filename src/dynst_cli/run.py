@@ -1,0 +1,88 @@
+"""The run directory `fit` writes and `prune`, `predict` and `compare` read.
+
+    RUN/config.json      resolved configuration, dataset path and sha256, constraints
+    RUN/checkpoint.pt    everything needed to continue (`fit --resume`), rewritten every epoch
+    RUN/model.pt         the final gate and backbone, the scaler and the network description
+    RUN/ranking.json     every sensor's rank, score and keep flag
+    RUN/metrics.json     validation and test metrics of the dense warm-up and the sparse model
+    RUN/history.json     one record per epoch
+    RUN/timings.json     wall-clock times (kept apart so that the files above are reproducible)
+
+Every file is written atomically; a damaged or truncated file is reported as bad input (exit 3).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from dynst_cli.atomic import atomic_path, write_json
+from dynst_cli.errors import InputError, UsageError
+
+CONFIG = "config.json"
+CHECKPOINT = "checkpoint.pt"
+MODEL = "model.pt"
+RANKING = "ranking.json"
+METRICS = "metrics.json"
+HISTORY = "history.json"
+TIMINGS = "timings.json"
+
+
+class RunDir:
+    """Paths and atomic reads/writes of one run directory."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+
+    def file(self, name: str) -> Path:
+        return self.path / name
+
+    def exists(self) -> bool:
+        return self.file(CONFIG).is_file()
+
+    def require(self) -> RunDir:
+        """Raise a usage error unless this is a run directory with a finished model."""
+        if not self.path.is_dir():
+            raise UsageError(
+                f"run directory {self.path} does not exist (create it with `dynst fit`)"
+            )
+        for name in (CONFIG, MODEL, RANKING):
+            if not self.file(name).is_file():
+                raise UsageError(
+                    f"{self.path} is not a finished dynst run: {name} is missing "
+                    "(run `dynst fit`, or `dynst fit --resume` to finish an interrupted one)"
+                )
+        return self
+
+    def write_json(self, name: str, obj: Any) -> None:
+        write_json(self.file(name), obj)
+
+    def read_json(self, name: str) -> Any:
+        path = self.file(name)
+        try:
+            return json.loads(path.read_text())
+        except FileNotFoundError:
+            raise InputError(f"{path} is missing") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise InputError(f"{path} is damaged ({exc}); re-run `dynst fit`") from None
+
+    def save_torch(self, name: str, obj: Any) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        with atomic_path(self.file(name)) as tmp:
+            torch.save(obj, tmp)
+
+    def load_torch(self, name: str) -> Any:
+        path = self.file(name)
+        if not path.is_file():
+            raise InputError(f"{path} is missing")
+        try:
+            # Our own files hold numpy-free plain objects and tensors, so weights_only holds.
+            return torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as exc:
+            raise InputError(
+                f"{path} is damaged or truncated ({type(exc).__name__}); "
+                "re-run `dynst fit` (without --resume)"
+            ) from None

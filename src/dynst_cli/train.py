@@ -1,0 +1,208 @@
+"""The DynST training loop, read top to bottom.
+
+1. dense warm-up: every sensor feeds the backbone, the L1 term already pulls the gates of
+   unhelpful sensors towards zero;
+2. cubic ramp: every `update_every` steps the kept sensors with the smallest |m| are dropped until
+   N - round(S*N) remain;
+3. drop-and-regrow at fixed sparsity: a cosine-annealed fraction of the kept sensors with the
+   smallest |m| is swapped for the dropped sensors with the largest accumulated gradient of the
+   loss with respect to their gate, until about 75 % of the steps;
+4. fine-tune with the mask frozen.
+Every choice of a keep set goes through `select` (siting constraints). Checkpoints are written every
+epoch; in a distributed run the mask decisions are taken on rank 0 and broadcast.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from itertools import islice
+
+import numpy as np
+import torch
+
+from dynst_cli import distributed as dist
+from dynst_cli.config import FitConfig
+from dynst_cli.data import SensorData, StandardScaler, WindowSource, chronological_splits
+from dynst_cli.data.splits import Split
+from dynst_cli.errors import UsageError
+from dynst_cli.evaluate import evaluate
+from dynst_cli.mask import SparsitySchedule, drop_and_regrow, dynst_loss, prune_to, regrow_init
+from dynst_cli.model import ForecastModel, backbone_spec, build_model
+
+Select = Callable[[np.ndarray, int], np.ndarray]
+
+
+@dataclass
+class Prepared:
+    """Everything derived from the data and the configuration before training starts."""
+
+    splits: dict[str, Split]
+    scaler: StandardScaler
+    source: WindowSource
+    model: ForecastModel
+    device: torch.device
+
+
+@dataclass
+class TrainState:
+    """What a checkpoint must hold to continue exactly where training stopped."""
+
+    epoch: int = 0
+    step: int = 0
+    history: list[dict] = field(default_factory=list)
+    dense: dict | None = None  # val/test metrics of the dense model at the end of the warm-up
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "cuda" and not torch.cuda.is_available():
+        raise UsageError("--device cuda was asked for, but PyTorch sees no CUDA GPU here")
+    return torch.device(name)
+
+
+def prepare(data: SensorData, config: FitConfig, scaler: StandardScaler | None = None) -> Prepared:
+    """Splits, scaling (fitted on the training period only), windows and a fresh model."""
+    torch.manual_seed(config.train.seed)
+    d = config.data
+    splits = chronological_splits(data.n_steps, d.t_in, d.t_out, d.train_frac, d.val_frac)
+    scaler = scaler or StandardScaler().fit(data.values[: splits["train"].stop])
+    source = WindowSource(
+        scaler.transform(data.values), data.time, data.step_seconds(), d.t_in, d.t_out
+    )
+    spec = backbone_spec(data, d.t_in, d.t_out, source.steps_per_day)
+    device = resolve_device(config.train.device)
+    model = build_model(spec, config.model).to(device)
+    return Prepared(splits, scaler, source, model, device)
+
+
+def make_optimizer(model: ForecastModel, config: FitConfig) -> torch.optim.Optimizer:
+    # The gate scores get no weight decay: their only regulariser is the L1 term of the loss.
+    return torch.optim.AdamW(
+        [
+            {"params": model.backbone.parameters(), "weight_decay": config.train.weight_decay},
+            {"params": [model.gate.scores], "weight_decay": 0.0},
+        ],
+        lr=config.train.lr,
+    )
+
+
+def steps_per_epoch(n_windows: int, config: FitConfig) -> int:
+    per_rank = math.ceil(n_windows / dist.world_size())
+    steps = math.ceil(per_rank / config.train.batch_size)
+    cap = config.train.max_batches_per_epoch
+    return max(1, min(steps, cap) if cap else steps)
+
+
+def epoch_batches(prep: Prepared, config: FitConfig, epoch: int):
+    """This rank's shuffled training batches of one epoch (the same order after a resume)."""
+    rng = np.random.default_rng([config.train.seed, epoch])
+    starts = rng.permutation(prep.splits["train"].window_starts)
+    shard = starts[dist.rank() :: dist.world_size()]
+    n = steps_per_epoch(len(prep.splits["train"].window_starts), config)
+    return islice(prep.source.batches(shard, config.train.batch_size), n)
+
+
+def train_step(model, optimizer, batch, gate, l1_lambda: float) -> float:
+    model.train()
+    pred = model(batch.x, batch.tod, batch.dow)
+    loss = dynst_loss(pred, batch.y, batch.observed, gate, l1_lambda)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return float(loss.detach())
+
+
+def update_mask(gate, schedule: SparsitySchedule, step: int, select: Select) -> tuple[int, int]:
+    """Apply the schedule's decision at `step`; returns (sensors dropped, sensors regrown)."""
+    keep = gate.keep.detach().cpu().numpy() > 0.5
+    scores = gate.scores.detach().cpu().numpy()
+    grad = dist.all_reduce_sum(gate.grad_accum.clone()).cpu().numpy()
+    n = keep.size
+    # The update after step t sets the mask of step t+1, so the ramp reaches the target exactly.
+    new = prune_to(keep, scores, n - schedule.n_off_after(step, n), select)
+    regrown = 0
+    if schedule.phase(step) == "regrow":
+        new, _, regrown = drop_and_regrow(new, scores, grad, schedule.regrow_fraction(step), select)
+    new_t = torch.from_numpy(new.astype(np.float32)).to(gate.keep.device)
+    new = dist.broadcast_from_main(new_t).cpu().numpy() > 0.5
+    with torch.no_grad():
+        gate.scores.copy_(torch.from_numpy(regrow_init(scores, keep, new)).to(gate.scores))
+    gate.set_keep(new, step)
+    gate.reset_grad_accum()
+    return int((keep & ~new).sum()), int(regrown)
+
+
+def evaluate_splits(prep: Prepared, names=("val", "test")) -> dict:
+    return {
+        name: evaluate(
+            prep.model, prep.source, prep.splits[name].window_starts, prep.scaler, prep.device
+        )
+        for name in names
+        if prep.splits[name].window_starts.size
+    }
+
+
+def run_epochs(
+    prep: Prepared,
+    config: FitConfig,
+    state: TrainState,
+    select: Select,
+    optimizer: torch.optim.Optimizer,
+    on_epoch: Callable[[TrainState], None],
+    ddp_model=None,
+) -> TrainState:
+    """The DynST schedule from `state` to the last epoch; `on_epoch` checkpoints and reports."""
+    model, gate = prep.model, prep.model.gate
+    forward_model = ddp_model or model
+    total = config.train.epochs * steps_per_epoch(len(prep.splits["train"].window_starts), config)
+    schedule = SparsitySchedule.from_config(config.mask, total)
+    for epoch in range(state.epoch, config.train.epochs):
+        losses, dropped, regrown = [], 0, 0
+        for batch in epoch_batches(prep, config, epoch):
+            phase = schedule.phase(state.step)
+            if phase != "warmup" and state.dense is None:
+                state.dense = evaluate_splits(prep)
+            gate.tracking = phase in ("ramp", "regrow")
+            gate.scores.requires_grad_(phase != "finetune")  # the mask is frozen at the end
+            losses.append(
+                train_step(
+                    forward_model, optimizer, batch.to(prep.device), gate, config.mask.l1_lambda
+                )
+            )
+            if schedule.is_update_step(state.step):
+                d, r = update_mask(gate, schedule, state.step, select)
+                dropped, regrown = dropped + d, regrown + r
+            state.step += 1
+        state.epoch = epoch + 1
+        state.history.append(
+            {
+                "epoch": state.epoch,
+                "step": state.step,
+                "phase": schedule.phase(state.step - 1),
+                "loss": float(np.mean(losses)) if losses else float("nan"),
+                "sparsity": float(1 - gate.keep.mean()),
+                "n_keep": int(gate.keep.sum()),
+                "dropped": dropped,
+                "regrown": regrown,
+                "val_mae": evaluate_splits(prep, ("val",)).get("val", {}).get("mae"),
+            }
+        )
+        on_epoch(state)
+    gate.tracking = False
+    if state.dense is None:  # the warm-up covered every step (e.g. sparsity 0)
+        state.dense = evaluate_splits(prep)
+    return state
+
+
+def finetune(prep: Prepared, config: FitConfig, keep: np.ndarray, epochs: int) -> None:
+    """Train the backbone for `epochs` with the mask frozen at `keep` (a prune at another S)."""
+    gate = prep.model.gate
+    gate.set_keep(keep, -1)
+    gate.scores.requires_grad_(False)
+    gate.tracking = False
+    optimizer = make_optimizer(prep.model, config)
+    for epoch in range(epochs):
+        # Seeded apart from the fit's epochs so that fine-tuning does not replay them.
+        for batch in epoch_batches(prep, config, 10_000 + epoch):
+            train_step(prep.model, optimizer, batch.to(prep.device), gate, 0.0)
