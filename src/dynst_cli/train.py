@@ -32,6 +32,7 @@ from dynst_cli.mask import SparsitySchedule, drop_and_regrow, dynst_loss, prune_
 from dynst_cli.model import ForecastModel, backbone_spec, build_model
 
 Select = Callable[[np.ndarray, int], np.ndarray]
+FINETUNE_EPOCH_OFFSET = 10_000  # shuffling seeds of frozen-mask epochs, apart from the fit's
 
 
 @dataclass
@@ -203,6 +204,17 @@ def finetune(prep: Prepared, config: FitConfig, keep: np.ndarray, epochs: int) -
     gate.tracking = False
     optimizer = make_optimizer(prep.model, config)
     for epoch in range(epochs):
-        # Seeded apart from the fit's epochs so that fine-tuning does not replay them.
-        for batch in epoch_batches(prep, config, 10_000 + epoch):
+        # Seeded apart from the fit's epochs so that fine-tuning does not replay their order.
+        for batch in epoch_batches(prep, config, FINETUNE_EPOCH_OFFSET + epoch):
             train_step(prep.model, optimizer, batch.to(prep.device), gate, 0.0)
+
+
+def train_fixed(data: SensorData, config: FitConfig, keep: np.ndarray) -> Prepared:
+    """Train a fresh backbone for all epochs on the fixed keep set `keep` (no mask learning).
+
+    This is how a rival keep set (random, variance, QR) and the DynST keep set are put on equal
+    footing in `compare`: same backbone, epochs, data and seed; only the sensors differ.
+    """
+    prep = prepare(data, config)
+    finetune(prep, config, keep, config.train.epochs)
+    return prep
