@@ -105,6 +105,11 @@ def _garbage_nc(tmp_path):
     return [tmp_path / "fake.nc"]
 
 
+def _binary(tmp_path):
+    (tmp_path / "data.csv").write_bytes(b"\xff\xfe\x00\x81binary\n\x00\x9f\n")
+    return [tmp_path / "data.csv"]
+
+
 def _empty(tmp_path, name):
     (tmp_path / name).write_bytes(b"")
     return [tmp_path / name, "--sensors", METR_SENSORS]
@@ -144,6 +149,26 @@ BAD_INPUTS = {
         lambda p: _csv(p, WIDE, table="id,lat,lon\ns1,95,20\ns2,11,21\n"),
         3,
         ["table.csv", "sensor 's1'", "latitude 95", "[-90, 90]"],
+    ),
+    "text-for-latitude": (
+        lambda p: _csv(p, WIDE, table="id,lat,lon\ns1,10,20\ns2,north,21\n"),
+        3,
+        ["table.csv", "line 3", "column 'lat'", "'north' is not a number"],
+    ),
+    "binary-csv": (
+        _binary,
+        3,
+        ["data.csv", "not a readable csv"],
+    ),
+    "long-csv-repeated-pair": (
+        lambda p: _csv(p, "time,sensor_id,value\n2020-01-01,s1,1\n2020-01-01,s1,2\n"),
+        3,
+        ["data.csv", "duplicate timestamp 2020-01-01t00:00:00", "'s1'"],
+    ),
+    "every-value-missing": (
+        lambda p: _csv(p, "time,s1,s2\n2020-01-01,,\n2020-01-02,NaN,NA\n"),
+        3,
+        ["data.csv", "every sensor is nan"],
     ),
     "netcdf-without-time": (_no_time, 3, ["grid.nc", "no time axis"]),
     "var-does-not-exist": (
@@ -204,7 +229,6 @@ def test_existing_output_is_untouched_on_error(run_cli, tmp_path, case):
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
 
 
-@pytest.mark.xfail(reason="cli.main catches click's ClickException; typer raises typer._click's")
 def test_unknown_flag_is_a_usage_error(run_cli, tmp_path):
     result = run_cli("ingest", ERA5, "--colour", "-o", tmp_path / "out.nc")
     assert result.code == 2 and "no such option" in result.message

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from dynst_cli.cli.app import app
 from dynst_cli.console import log, stdout_console
@@ -63,7 +64,7 @@ def ingest(
         ),
     ] = None,
     chunk_time: Annotated[
-        int, typer.Option("--chunk-time", min=1, help="Time steps per chunk in memory and on disk.")
+        int, typer.Option("--chunk-time", help="Time steps per chunk in memory and on disk (>= 1).")
     ] = DEFAULT_CHUNK_TIME,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the summary as one JSON object.")
@@ -89,7 +90,7 @@ def _check_output(output: Path, archives: list[str], sensors: Path | None) -> No
 
 
 def _print_table(summary: dict) -> None:
-    table = Table(title=f"dataset {summary['output']}", show_header=False)
+    table = Table(title=Text(f"dataset {summary['output']}"), show_header=False)
     table.add_column("what")
     table.add_column("value")
     variables = ", ".join(f"{v['name']} [{v['units']}]" for v in summary["variables"])
@@ -114,6 +115,6 @@ def _print_table(summary: dict) -> None:
         f"{w['sensor']} ({w['missing_percent']:.1f} %)" for w in summary["worst_sensors"]
     )
     rows.append(("most missing", worst or "none"))
-    for row in rows:
-        table.add_row(*row)
+    for what, value in rows:
+        table.add_row(Text(what), Text(value))  # Text: no markup, "[K]" is printed as is
     stdout_console().print(table)

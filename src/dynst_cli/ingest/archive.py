@@ -69,7 +69,7 @@ def open_archive(
         ds = open_netcdf(nc_paths, variables, chunk_time)
     else:
         ds = open_csv(csv_paths, table, variables, time_col, units, chunk_time)
-    ds = drop_all_nan_sensors(ds)
+    ds = drop_all_nan_sensors(ds, ", ".join(str(p) for p in files))
     ds.attrs.update(source_attrs(files + ([table] if table else [])))
     return ds
 

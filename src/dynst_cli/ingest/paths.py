@@ -36,7 +36,7 @@ def resolve_paths(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> lis
     UsageError
         A path does not exist, a pattern matches nothing, or a path is a folder.
     InputError
-        A file is empty.
+        A file is empty or cannot be read.
     """
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
@@ -66,6 +66,8 @@ def _check_file(path: Path) -> None:
         raise UsageError(f"archive not found: {path}")
     if path.is_dir():
         raise UsageError(f"{path} is a folder: name its files, or a quoted glob like '{path}/*.nc'")
+    if not os.access(path, os.R_OK):
+        raise InputError(f"{path}: the file cannot be read (permission denied)")
     if path.stat().st_size == 0:
         raise InputError(f"{path}: the file is empty")
 

@@ -120,7 +120,7 @@ def canonical_dataset(
     return xr.Dataset(variables, coords=coords)
 
 
-def drop_all_nan_sensors(ds: xr.Dataset) -> xr.Dataset:
+def drop_all_nan_sensors(ds: xr.Dataset, source: str = "the archive") -> xr.Dataset:
     """Drop the sensors that are NaN at every time step in every variable.
 
     The test streams over the time chunks (dask), so a lazy archive is not loaded whole. The count
@@ -129,7 +129,7 @@ def drop_all_nan_sensors(ds: xr.Dataset) -> xr.Dataset:
     masks = dask.compute(*[ds[name].isnull().all("time").data for name in ds.data_vars])
     all_nan = np.logical_and.reduce([np.asarray(m, dtype=bool) for m in masks])
     if all_nan.all():
-        raise InputError("every sensor is NaN at every time step: there is no data to ingest")
+        raise InputError(f"{source}: every sensor is NaN at every time step; no data to ingest")
     kept = ds.isel(sensor=np.flatnonzero(~all_nan)) if all_nan.any() else ds
     kept.attrs["n_dropped_all_nan"] = int(all_nan.sum())
     return kept

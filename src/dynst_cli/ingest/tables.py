@@ -26,6 +26,20 @@ def read_header(path: Path) -> list[str]:
     InputError
         The file is empty, has a header only, or repeats a column name.
     """
+    try:
+        header = _first_rows(path)
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise InputError(f"{path}: not a readable CSV text file ({exc})") from None
+    header = [name.strip() for name in header]
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        names = ", ".join(f"'{n}'" for n in repeated[:5])
+        raise InputError(f"{path}, line 1: duplicate column names (sensor ids) {names}")
+    return header
+
+
+def _first_rows(path: Path) -> list[str]:
+    """The header of a CSV file, after checking that at least one data row follows it."""
     with open(path, newline="", encoding="utf-8-sig") as fh:
         rows = (row for row in csv.reader(fh) if any(cell.strip() for cell in row))
         header = next(rows, None)
@@ -33,11 +47,6 @@ def read_header(path: Path) -> list[str]:
             raise InputError(f"{path}: the file is empty")
         if next(rows, None) is None:
             raise InputError(f"{path}: the file has a header line but no data rows")
-    header = [name.strip() for name in header]
-    repeated = sorted({name for name in header if header.count(name) > 1})
-    if repeated:
-        names = ", ".join(f"'{n}'" for n in repeated[:5])
-        raise InputError(f"{path}, line 1: duplicate column names (sensor ids) {names}")
     return header
 
 
