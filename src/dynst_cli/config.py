@@ -55,6 +55,9 @@ class TrainConfig:
     device: str = "cpu"
     finetune_epochs: int = 3  # frozen-mask epochs `prune` spends at a sparsity other than the fit's
     max_batches_per_epoch: int | None = None  # cap for quick runs; None uses every window
+    # Also train a dense model with the same backbone and epochs, so that plans compare the
+    # reduced network with a fully trained full network (costs a second training).
+    dense_reference: bool = True
 
 
 @dataclass

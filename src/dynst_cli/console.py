@@ -49,7 +49,7 @@ def stdout_console() -> Console:
 
 def log(message: str) -> None:
     """One line of progress information on stderr (silent under --quiet)."""
-    stderr_console().print(message, markup=False)
+    stderr_console().print(message, markup=False, soft_wrap=True)
 
 
 def progress_enabled() -> bool:

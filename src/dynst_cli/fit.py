@@ -35,6 +35,7 @@ from dynst_cli.train import (
     make_optimizer,
     prepare,
     run_epochs,
+    train_fixed,
 )
 
 
@@ -103,7 +104,7 @@ def fit_run(
 
     state = run_epochs(prep, config, state, select, optimizer, checkpoint, ddp)
     if dist.is_main():
-        summary = _write_results(run, prep, data, state, time.perf_counter() - started)
+        summary = _write_results(run, prep, data, config, state, time.perf_counter() - started)
     dist.barrier()
     return summary if dist.is_main() else {}
 
@@ -183,7 +184,9 @@ def _restore(run: RunDir, prep: Prepared, optimizer) -> TrainState:
         ) from None
 
 
-def _write_results(run: RunDir, prep: Prepared, data: SensorData, state, seconds: float) -> dict:
+def _write_results(
+    run: RunDir, prep: Prepared, data: SensorData, config: FitConfig, state, seconds: float
+) -> dict:
     gate = prep.model.gate
     sparse = evaluate_splits(prep)
     keep = gate.keep.cpu().numpy() > 0.5
@@ -195,17 +198,34 @@ def _write_results(run: RunDir, prep: Prepared, data: SensorData, state, seconds
     run.save_torch(MODEL, model_bundle(prep, data))
     run.write_json(RANKING, ranking_record(ranking, data, keep))
     run.write_json(HISTORY, state.history)
+    started = time.perf_counter()
+    dense = dense_reference(data, config) if config.train.dense_reference else None
+    dense_seconds = time.perf_counter() - started
     summary = {
         "n_sensors": data.n_sensors,
         "n_keep": int(gate.keep.sum()),
         "sparsity": float(1 - gate.keep.mean()),
         "dense_warmup": {split: headline(m) for split, m in state.dense.items()},
+        "dense": None if dense is None else {split: headline(m) for split, m in dense.items()},
         "sparse": {split: headline(m) for split, m in sparse.items()},
         "sparse_horizon": {split: m["horizon"] for split, m in sparse.items()},
     }
     run.write_json(METRICS, summary)
-    run.write_json(TIMINGS, {"fit_seconds": round(seconds, 3), "epochs": state.epoch})
+    run.write_json(
+        TIMINGS,
+        {
+            "fit_seconds": round(seconds, 3),
+            "dense_reference_seconds": round(dense_seconds, 3) if dense else None,
+            "epochs": state.epoch,
+        },
+    )
     return summary
+
+
+def dense_reference(data: SensorData, config: FitConfig) -> dict:
+    """Val/test metrics of a dense model trained with the same backbone, epochs and seed."""
+    prep = train_fixed(data, config, np.ones(data.n_sensors, dtype=bool))
+    return evaluate_splits(prep)
 
 
 def model_bundle(prep: Prepared, data: SensorData) -> dict:

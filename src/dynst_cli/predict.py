@@ -119,7 +119,7 @@ def _calendar(last: np.datetime64, step_seconds: int) -> tuple[int, int]:
     stamp = pd.Timestamp(last)
     seconds = stamp.hour * 3600 + stamp.minute * 60 + stamp.second
     steps_per_day = max(1, int(round(86400 / step_seconds)))
-    return (seconds // step_seconds) % steps_per_day, stamp.dayofweek
+    return (seconds // step_seconds) % steps_per_day, stamp.day_of_week
 
 
 def _as_dataset(forecast: np.ndarray, future: np.ndarray, bundle: dict) -> xr.Dataset:

@@ -79,7 +79,8 @@ def prune_run(
     else:
         prep.model.gate.set_keep(keep, -1)
     test = evaluate_test(prep)
-    dense = run.read_json(METRICS)["dense_warmup"]["test"]
+    dense, dense_note = dense_test(run.read_json(METRICS))
+    notes = notes + [dense_note]
     plan = build_plan(
         data,
         config,
@@ -93,6 +94,13 @@ def prune_run(
     )
     plan["model"] = {"weights": model_name, "finetune_epochs": epochs}
     return plan
+
+
+def dense_test(metrics: dict) -> tuple[dict, str]:
+    """The dense model's test metrics: the dense reference where the fit trained one."""
+    if metrics.get("dense"):
+        return metrics["dense"]["test"], "dense_test: a dense model trained with the same budget"
+    return metrics["dense_warmup"]["test"], "dense_test: the dense model at the end of the warm-up"
 
 
 def choose(order: np.ndarray, data: SensorData, sparsity: float, constraints):
@@ -156,7 +164,7 @@ def build_plan(data, config, order, scores, keep, why, sparsity, metrics, constr
         "units": dict(data.units),
         "grid": _grid_record(data),
         "constraints": constraints.to_dict() if constraints else {},
-        "notes": notes + ["dense_test: the dense model at the end of the warm-up"],
+        "notes": notes,
         "metrics": metrics,
         "sensors": sensors,
     }

@@ -10,8 +10,10 @@ import sys
 import traceback
 
 import click
+import typer
 
 from dynst_cli.cli import (  # noqa: F401  (each module registers its command)
+    commands_compare,
     commands_export,  # noqa: F401  (registers the command)
     commands_fit,
     commands_ingest,
@@ -25,8 +27,24 @@ from dynst_cli.errors import DynstError
 __all__ = ["app", "main", "run"]
 
 
+def _click_classes(name: str) -> tuple[type, ...]:
+    """`name` from click and from the copy of click that recent Typer versions carry."""
+    modules = [click.exceptions, typer.exceptions]
+    try:
+        from typer._click import exceptions as vendored
+
+        modules.append(vendored)
+    except ImportError:
+        pass
+    return tuple({getattr(m, name) for m in modules if hasattr(m, name)})
+
+
+_ABORT = _click_classes("Abort")
+_CLICK_ERROR = _click_classes("ClickException")
+
+
 def _report(message: str) -> None:
-    stderr_console().print(f"error: {message}", markup=False, highlight=False)
+    stderr_console().print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,13 +60,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = app(args=argv, prog_name="dynst", standalone_mode=False)
         return result if isinstance(result, int) else 0
-    except click.exceptions.Abort:  # click turns KeyboardInterrupt into Abort
+    except _ABORT:  # click turns KeyboardInterrupt into Abort
         _report("interrupted")
         return 130
     except KeyboardInterrupt:
         _report("interrupted")
         return 130
-    except click.exceptions.ClickException as exc:  # bad flag, missing path: usage error
+    except _CLICK_ERROR as exc:  # bad flag, missing path: usage error
         exc.show(file=sys.stderr)
         return exc.exit_code
     except DynstError as exc:

@@ -17,8 +17,13 @@ def print_fit_summary(run: Path, summary: dict) -> None:
     table = Table(title=f"dynst fit: {run}  (kept {summary['n_keep']} of {summary['n_sensors']})")
     for column in ("model", "split", "MAE", "RMSE", "MAPE %"):
         table.add_column(column)
-    for model, key in (("dense (end of warm-up)", "dense_warmup"), ("sparse", "sparse")):
-        for split, m in summary[key].items():
+    models = (
+        ("dense (end of warm-up)", "dense_warmup"),
+        ("dense (same budget)", "dense"),
+        ("sparse", "sparse"),
+    )
+    for model, key in models:
+        for split, m in (summary.get(key) or {}).items():
             table.add_row(model, split, _fmt(m["mae"]), _fmt(m["rmse"]), _fmt(m["mape"]))
     stdout_console().print(table)
 

@@ -1,0 +1,75 @@
+"""`fit`: the DynST loop end to end on a planted network, checkpoints and resume."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from conftest import tiny_config
+from dynst_cli.errors import InputError, UsageError
+from dynst_cli.fit import fit_run
+from dynst_cli.mask import n_keep_for
+
+
+def test_run_keeps_exactly_the_target_count_and_ranks_every_sensor(fitted_run):
+    ranking = json.loads((fitted_run / "ranking.json").read_text())
+    n = len(ranking)
+    assert sorted(r["index"] for r in ranking) == list(range(n))
+    assert [r["rank"] for r in ranking] == list(range(1, n + 1))
+    kept = [r["kept_in_fit"] for r in ranking]
+    assert sum(kept) == n_keep_for(n, 0.5)
+    assert kept == sorted(kept, reverse=True)  # kept sensors rank above dropped ones
+    metrics = json.loads((fitted_run / "metrics.json").read_text())
+    assert np.isfinite(metrics["sparse"]["test"]["mae"])
+    history = json.loads((fitted_run / "history.json").read_text())
+    assert [h["epoch"] for h in history] == [1, 2, 3, 4]
+    assert history[-1]["n_keep"] == n_keep_for(n, 0.5)
+
+
+def test_resume_after_an_interruption_gives_the_same_run(tmp_path, planted):
+    config = tiny_config()
+    straight = tmp_path / "straight"
+    fit_run(planted[0], straight, config)
+
+    def interrupt_after_two(state, total):
+        if state.epoch == 2:
+            raise KeyboardInterrupt
+
+    resumed = tmp_path / "resumed"
+    with pytest.raises(KeyboardInterrupt):
+        fit_run(planted[0], resumed, config, on_epoch=interrupt_after_two)
+    assert not (resumed / "model.pt").exists()
+    fit_run(planted[0], resumed, config, resume=True)
+    for name in ("ranking.json", "metrics.json", "history.json"):
+        assert (straight / name).read_bytes() == (resumed / name).read_bytes(), name
+
+
+def test_resume_with_another_configuration_is_refused(tmp_path, planted):
+    run = tmp_path / "run"
+    fit_run(planted[0], run, tiny_config(epochs=1))
+    with pytest.raises(UsageError, match="train.epochs"):
+        fit_run(planted[0], run, tiny_config(epochs=2), resume=True)
+
+
+def test_a_finished_run_is_not_overwritten_without_resume(fitted_run, planted):
+    before = (fitted_run / "ranking.json").read_bytes()
+    with pytest.raises(UsageError, match="--resume"):
+        fit_run(planted[0], fitted_run, tiny_config())
+    assert (fitted_run / "ranking.json").read_bytes() == before
+
+
+def test_a_damaged_checkpoint_is_bad_input(tmp_path, planted):
+    run = tmp_path / "run"
+    fit_run(planted[0], run, tiny_config(epochs=1))
+    (run / "checkpoint.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(InputError, match="damaged"):
+        fit_run(planted[0], run, tiny_config(epochs=1), resume=True)
+
+
+def test_dense_reference_is_recorded_when_asked(tmp_path, planted):
+    run = tmp_path / "run"
+    summary = fit_run(planted[0], run, tiny_config(epochs=2, dense_reference=True))
+    assert summary["dense"]["test"]["mae"] > 0
+    assert summary["dense"]["test"] != summary["sparse"]["test"]
