@@ -68,9 +68,7 @@ def prepare(data: SensorData, config: FitConfig, scaler: StandardScaler | None =
     d = config.data
     splits = chronological_splits(data.n_steps, d.t_in, d.t_out, d.train_frac, d.val_frac)
     scaler = scaler or StandardScaler().fit(data.values[: splits["train"].stop])
-    source = WindowSource(
-        scaler.transform(data.values), data.time, data.step_seconds(), d.t_in, d.t_out
-    )
+    source = WindowSource(data.values, scaler, data.time, data.step_seconds(), d.t_in, d.t_out)
     spec = backbone_spec(data, d.t_in, d.t_out, source.steps_per_day)
     device = resolve_device(config.train.device)
     model = build_model(spec, config.model).to(device)

@@ -38,7 +38,8 @@ def test_window_holds_the_right_steps_fills_missing_and_flags_them():
     values[5, 1, 0] = np.nan  # a missing history value
     values[9, 2, 0] = np.nan  # a missing target
     time = pd.date_range("2024-01-01", periods=n_steps, freq="h").values
-    source = WindowSource(values, time, 3600, t_in=4, t_out=3)
+    identity = StandardScaler(mean=[0.0], std=[1.0])
+    source = WindowSource(values, identity, time, 3600, t_in=4, t_out=3)
     batch = source.batch(np.array([3]))
     assert batch.x.shape == (1, 4, 3, 2) and batch.y.shape == (1, 3, 3, 1)
     np.testing.assert_array_equal(batch.x[0, :, 0, 0], values[3:7, 0, 0])

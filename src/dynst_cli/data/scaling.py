@@ -24,7 +24,7 @@ class StandardScaler:
         return self
 
     def transform(self, values: np.ndarray) -> np.ndarray:
-        return (values - self.mean_) / self.std_
+        return ((values - self.mean_) / self.std_).astype(np.float32, copy=False)
 
     def inverse(self, values):
         """Works on numpy arrays and torch tensors whose last axis is the channel."""

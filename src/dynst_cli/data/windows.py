@@ -1,7 +1,8 @@
-"""Batches of (history, future) windows gathered by index from one scaled array.
+"""Batches of (history, future) windows gathered by index from one array of raw values.
 
-The array of shape [n_steps, n_sensors, n_channels] is held once; a batch is gathered with
-advanced indexing from its window start indices, so windows are never all copied into memory.
+The array of shape [n_steps, n_sensors, n_channels] (in memory or memory-mapped on disk) is never
+copied: a batch is gathered with advanced indexing from its window start indices, then scaled and
+filled, so memory holds the archive once (or not at all, when mapped) plus one batch.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+
+from dynst_cli.data.scaling import StandardScaler
 
 
 @dataclass
@@ -38,10 +41,16 @@ class WindowSource:
     """Gathers windows of `t_in` history and `t_out` future steps from scaled values."""
 
     def __init__(
-        self, scaled: np.ndarray, time: np.ndarray, step_seconds: int, t_in: int, t_out: int
+        self,
+        values: np.ndarray,
+        scaler: StandardScaler,
+        time: np.ndarray,
+        step_seconds: int,
+        t_in: int,
+        t_out: int,
     ):
-        self.observed = ~np.isnan(scaled)
-        self.filled = np.where(self.observed, scaled, 0.0).astype(np.float32)
+        self.values = values  # raw, NaN where missing; scaled batch by batch
+        self.scaler = scaler
         self.t_in, self.t_out = t_in, t_out
         self.steps_per_day = max(1, int(round(86400 / step_seconds)))
         seconds = (time - time.astype("datetime64[D]")).astype("timedelta64[s]").astype(np.int64)
@@ -51,14 +60,18 @@ class WindowSource:
 
     def batch(self, starts: np.ndarray) -> Batch:
         """The windows beginning at `starts` (history starts there, targets follow it)."""
-        hist = starts[:, None] + np.arange(self.t_in)
-        fut = starts[:, None] + self.t_in + np.arange(self.t_out)
-        x = np.concatenate([self.filled[hist], self.observed[hist].astype(np.float32)], axis=-1)
+        steps = starts[:, None] + np.arange(self.t_in + self.t_out)
+        scaled = self.scaler.transform(np.asarray(self.values[steps.ravel()], dtype=np.float32))
+        scaled = scaled.reshape(*steps.shape, *scaled.shape[1:])
+        observed = ~np.isnan(scaled)
+        filled = np.where(observed, scaled, np.float32(0.0)).astype(np.float32)
+        hist, fut = slice(0, self.t_in), slice(self.t_in, None)
+        x = np.concatenate([filled[:, hist], observed[:, hist].astype(np.float32)], axis=-1)
         last = starts + self.t_in - 1
         return Batch(
             x=torch.from_numpy(x),
-            y=torch.from_numpy(self.filled[fut]),
-            observed=torch.from_numpy(self.observed[fut]),
+            y=torch.from_numpy(np.ascontiguousarray(filled[:, fut])),
+            observed=torch.from_numpy(np.ascontiguousarray(observed[:, fut])),
             tod=torch.from_numpy(self.tod[last]),
             dow=torch.from_numpy(self.dow[last]),
         )
