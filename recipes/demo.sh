@@ -10,7 +10,7 @@ mkdir -p "$out"
 
 echo "== METR-LA week: 207 loop detectors, 5-minute speeds ==" >&2
 $dynst ingest data/metr-la-week/metr_la_speed_2012-03-01_to_07_with_time.csv \
-    --sensors data/metr-la-week/graph_sensor_locations.csv --units mph -o "$out/metr-la.nc"
+    --sensors data/metr-la-week/graph_sensor_locations.csv --var speed --units mph -o "$out/metr-la.nc"
 $dynst fit "$out/metr-la.nc" -o "$out/metr-la-run" --recipe recipes/metr-la.yaml
 $dynst prune "$out/metr-la-run" --sparsity 0.5 -o "$out/metr-la-plan.json"
 $dynst export-plan "$out/metr-la-plan.json" -o "$out/metr-la-plan.geojson" --map "$out/metr-la-map.png"
