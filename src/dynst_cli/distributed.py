@@ -8,9 +8,16 @@ ranks, mask decisions are taken on rank 0 and broadcast, and only rank 0 writes 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
 
 import torch
 import torch.distributed as dist
+
+# How long a rank waits in a collective. Rank 0 alone evaluates the model and writes the run while
+# the others wait at a barrier, which on a large dataset takes longer than PyTorch's 10-30 minutes.
+COLLECTIVE_TIMEOUT = timedelta(hours=2)
 
 
 def is_distributed() -> bool:
@@ -34,18 +41,56 @@ def launched_by_torchrun() -> bool:
     return "LOCAL_RANK" in os.environ and "WORLD_SIZE" in os.environ
 
 
+def launch_rank() -> int:
+    """The global rank torchrun gave this process (0 outside torchrun), before joining a group."""
+    return int(os.environ.get("RANK", "0")) if launched_by_torchrun() else 0
+
+
 def init_from_environment(device: str) -> None:
     """Join the process group torchrun describes: gloo on the CPU, NCCL on GPUs."""
     if launched_by_torchrun() and not is_distributed():
         backend = "nccl" if device == "cuda" else "gloo"
-        dist.init_process_group(backend=backend)
         if device == "cuda":
             torch.cuda.set_device(int(os.environ["LOCAL_RANK"]))
+        dist.init_process_group(backend=backend, timeout=COLLECTIVE_TIMEOUT)
 
 
 def shutdown() -> None:
     if is_distributed():
         dist.destroy_process_group()
+
+
+@contextmanager
+def process_group(device: str) -> Iterator[None]:
+    """Inside torchrun, join its process group for the duration of the block, then leave it.
+
+    Outside torchrun, or when a group is already up (a caller joined it), nothing happens.
+    """
+    joining = launched_by_torchrun() and not is_distributed()
+    if joining:
+        init_from_environment(device)
+    try:
+        yield
+    finally:
+        if joining:
+            shutdown()
+
+
+def wrap_ddp(model: torch.nn.Module, device: torch.device) -> torch.nn.Module | None:
+    """`model` in DistributedDataParallel when in a process group, else None.
+
+    DDP averages the gradients of the parameters that require one when it is built: build it
+    again after freezing the gate scores. forward_sync_buffers=False: the keep vector is already
+    broadcast at every mask update, and the regrow signal `grad_accum` is a per-rank sum that
+    update_mask reduces; overwriting it with rank 0's copy at every forward would lose the other
+    ranks' share (buffers are still made equal once, when DDP is built).
+    """
+    if not is_distributed():
+        return None
+    device_ids = [torch.cuda.current_device()] if device.type == "cuda" else None
+    return torch.nn.parallel.DistributedDataParallel(
+        model, device_ids=device_ids, forward_sync_buffers=False
+    )
 
 
 def all_reduce_sum(tensor: torch.Tensor) -> torch.Tensor:

@@ -77,8 +77,16 @@ def fit_run(
     Returns the summary written to `metrics.json` (dense warm-up and sparse model, val and test).
     `resume=True` continues from the last complete checkpoint and refuses a different dataset or
     configuration. `on_epoch(state, total_epochs)` is called after every epoch (progress bars).
+    Under torchrun every rank calls this: it joins the process group, trains its shard of the
+    windows with DistributedDataParallel, and only rank 0 writes the run and returns the summary
+    (the other ranks return {}).
     """
     validate(config)
+    with dist.process_group(config.train.device):
+        return _fit(dataset_path, run_path, config, resume, constraints, on_epoch)
+
+
+def _fit(dataset_path, run_path, config: FitConfig, resume, constraints, on_epoch) -> dict:
     run = RunDir(run_path)
     data = load_dataset(dataset_path, config.data.variables)
     record = run_record(config, Path(dataset_path), data, constraints)
@@ -94,7 +102,7 @@ def fit_run(
     if dist.is_main():
         run.write_json(CONFIG, record)
     started = time.perf_counter()
-    ddp = _wrap_ddp(prep)
+    ddp = dist.wrap_ddp(prep.model, prep.device)
 
     def checkpoint(state: TrainState) -> None:
         if dist.is_main():
@@ -103,10 +111,16 @@ def fit_run(
             on_epoch(state, config.train.epochs)
 
     state = run_epochs(prep, config, state, select, optimizer, checkpoint, ddp)
-    if dist.is_main():
-        summary = _write_results(run, prep, data, config, state, time.perf_counter() - started)
+    timings = {"fit_seconds": round(time.perf_counter() - started, 3)}
+    started = time.perf_counter()
+    # The dense reference trains on every rank, like the fit (same shards, same effective batch).
+    dense = dense_reference_model(data, config) if config.train.dense_reference else None
+    timings["dense_reference_seconds"] = round(time.perf_counter() - started, 3) if dense else None
+    summary = {}
+    if dist.is_main():  # evaluation and files: rank 0 only, the others wait at the barrier
+        summary = _write_results(run, prep, data, state, dense, timings)
     dist.barrier()
-    return summary if dist.is_main() else {}
+    return summary
 
 
 def _check_run_target(run: RunDir, record: dict, resume: bool) -> None:
@@ -149,13 +163,6 @@ def _exclude_at_start(model: ForecastModel, select, n_sensors: int) -> None:
     model.gate.set_keep(keep, 0)
 
 
-def _wrap_ddp(prep: Prepared):
-    if not dist.is_distributed():
-        return None
-    device_ids = [prep.device.index] if prep.device.type == "cuda" else None
-    return torch.nn.parallel.DistributedDataParallel(prep.model, device_ids=device_ids)
-
-
 def _save_checkpoint(run: RunDir, prep: Prepared, optimizer, state: TrainState) -> None:
     run.save_torch(
         CHECKPOINT,
@@ -185,10 +192,11 @@ def _restore(run: RunDir, prep: Prepared, optimizer) -> TrainState:
 
 
 def _write_results(
-    run: RunDir, prep: Prepared, data: SensorData, config: FitConfig, state, seconds: float
+    run: RunDir, prep: Prepared, data: SensorData, state, dense_prep, timings: dict
 ) -> dict:
     gate = prep.model.gate
     sparse = evaluate_splits(prep)
+    dense = None if dense_prep is None else evaluate_splits(dense_prep)
     keep = gate.keep.cpu().numpy() > 0.5
     ranking = rank_sensors(
         keep,
@@ -198,34 +206,23 @@ def _write_results(
     run.save_torch(MODEL, model_bundle(prep, data))
     run.write_json(RANKING, ranking_record(ranking, data, keep))
     run.write_json(HISTORY, state.history)
-    started = time.perf_counter()
-    dense = dense_reference(data, config) if config.train.dense_reference else None
-    dense_seconds = time.perf_counter() - started
     summary = {
         "n_sensors": data.n_sensors,
         "n_keep": int(gate.keep.sum()),
-        "sparsity": float(1 - gate.keep.mean()),
+        "sparsity": 1 - int(gate.keep.sum()) / data.n_sensors,
         "dense_warmup": {split: headline(m) for split, m in state.dense.items()},
         "dense": None if dense is None else {split: headline(m) for split, m in dense.items()},
         "sparse": {split: headline(m) for split, m in sparse.items()},
         "sparse_horizon": {split: m["horizon"] for split, m in sparse.items()},
     }
     run.write_json(METRICS, summary)
-    run.write_json(
-        TIMINGS,
-        {
-            "fit_seconds": round(seconds, 3),
-            "dense_reference_seconds": round(dense_seconds, 3) if dense else None,
-            "epochs": state.epoch,
-        },
-    )
+    run.write_json(TIMINGS, {**timings, "epochs": state.epoch})
     return summary
 
 
-def dense_reference(data: SensorData, config: FitConfig) -> dict:
-    """Val/test metrics of a dense model trained with the same backbone, epochs and seed."""
-    prep = train_fixed(data, config, np.ones(data.n_sensors, dtype=bool))
-    return evaluate_splits(prep)
+def dense_reference_model(data: SensorData, config: FitConfig) -> Prepared:
+    """A dense model trained with the same backbone, epochs and seed (to compare plans with)."""
+    return train_fixed(data, config, np.ones(data.n_sensors, dtype=bool))
 
 
 def model_bundle(prep: Prepared, data: SensorData) -> dict:

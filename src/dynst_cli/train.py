@@ -97,7 +97,11 @@ def epoch_batches(prep: Prepared, config: FitConfig, epoch: int):
     """This rank's shuffled training batches of one epoch (the same order after a resume)."""
     rng = np.random.default_rng([config.train.seed, epoch])
     starts = rng.permutation(prep.splits["train"].window_starts)
-    shard = starts[dist.rank() :: dist.world_size()]
+    # Every rank takes the same number of windows (the first few repeat, as in PyTorch's
+    # DistributedSampler), so that all ranks run the same number of steps in lockstep.
+    world = dist.world_size()
+    starts = np.resize(starts, math.ceil(len(starts) / world) * world)
+    shard = starts[dist.rank() :: world]
     n = steps_per_epoch(len(prep.splits["train"].window_starts), config)
     return islice(prep.source.batches(shard, config.train.batch_size), n)
 
@@ -142,6 +146,11 @@ def evaluate_splits(prep: Prepared, names=("val", "test")) -> dict:
     }
 
 
+def evaluate_on_main(prep: Prepared, names=("val", "test")) -> dict:
+    """`evaluate_splits` on rank 0 (every rank holds the same model); {} on the other ranks."""
+    return evaluate_splits(prep, names) if dist.is_main() else {}
+
+
 def run_epochs(
     prep: Prepared,
     config: FitConfig,
@@ -161,9 +170,13 @@ def run_epochs(
         for batch in epoch_batches(prep, config, epoch):
             phase = schedule.phase(state.step)
             if phase != "warmup" and state.dense is None:
-                state.dense = evaluate_splits(prep)
+                state.dense = evaluate_on_main(prep)
             gate.tracking = phase in ("ramp", "regrow")
             gate.scores.requires_grad_(phase != "finetune")  # the mask is frozen at the end
+            if phase == "finetune" and forward_model is ddp_model is not None:
+                # DDP waits for a gradient of every parameter it was built with: build it again
+                # without the frozen scores (every rank reaches this step together).
+                forward_model = dist.wrap_ddp(model, prep.device)
             losses.append(
                 train_step(
                     forward_model, optimizer, batch.to(prep.device), gate, config.mask.l1_lambda
@@ -184,13 +197,13 @@ def run_epochs(
                 "n_keep": int(gate.keep.sum()),
                 "dropped": dropped,
                 "regrown": regrown,
-                "val_mae": evaluate_splits(prep, ("val",)).get("val", {}).get("mae"),
+                "val_mae": evaluate_on_main(prep, ("val",)).get("val", {}).get("mae"),
             }
         )
         on_epoch(state)
     gate.tracking = False
     if state.dense is None:  # the warm-up covered every step (e.g. sparsity 0)
-        state.dense = evaluate_splits(prep)
+        state.dense = evaluate_on_main(prep)
     return state
 
 
@@ -201,10 +214,11 @@ def finetune(prep: Prepared, config: FitConfig, keep: np.ndarray, epochs: int) -
     gate.scores.requires_grad_(False)
     gate.tracking = False
     optimizer = make_optimizer(prep.model, config)
+    model = dist.wrap_ddp(prep.model, prep.device) or prep.model  # in a distributed fit
     for epoch in range(epochs):
         # Seeded apart from the fit's epochs so that fine-tuning does not replay their order.
         for batch in epoch_batches(prep, config, FINETUNE_EPOCH_OFFSET + epoch):
-            train_step(prep.model, optimizer, batch.to(prep.device), gate, 0.0)
+            train_step(model, optimizer, batch.to(prep.device), gate, 0.0)
 
 
 def train_fixed(data: SensorData, config: FitConfig, keep: np.ndarray) -> Prepared:

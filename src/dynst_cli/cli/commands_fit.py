@@ -22,6 +22,8 @@ from dynst_cli.cli.options import (
 )
 from dynst_cli.cli.render import print_fit_summary
 from dynst_cli.config import FitConfig, load_recipe, with_overrides
+from dynst_cli.console import set_quiet
+from dynst_cli.distributed import launch_rank
 from dynst_cli.plan.constraints import constraints_from_options
 from dynst_cli.progress import FitProgress
 
@@ -76,6 +78,8 @@ def fit_command(
     constraints = constraints_from_options(
         keep, keep_file, exclude, exclude_file, budget, min_spacing_km, regions, per_region_min
     )
+    if launch_rank() != 0:  # under torchrun, rank 0 alone logs and prints the summary
+        set_quiet(True)
     if nproc > 1:
         from dynst_cli.launch import launch_fit
 

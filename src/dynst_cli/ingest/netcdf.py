@@ -56,7 +56,12 @@ def open_netcdf(
     opened = [_open(p) for p in paths]
     axes = _axes(opened[0], paths[0])
     names = select_variables(opened[0], axes, variables, paths[0])
-    parts = [_subset(ds, axes, names, path) for ds, path in zip(opened, paths, strict=True)]
+    # Each file becomes dask chunks before the concatenation: concatenating the lazily indexed
+    # backend arrays themselves would read every file into memory.
+    parts = [
+        _subset(ds, axes, names, path).chunk({axes.time: chunk_time})
+        for ds, path in zip(opened, paths, strict=True)
+    ]
     grid = _concat(parts, axes, source).chunk({axes.time: chunk_time, axes.lat: -1, axes.lon: -1})
     time = pd.DatetimeIndex(grid[axes.time].values)
     order = time_order(time, source)

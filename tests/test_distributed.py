@@ -1,0 +1,99 @@
+"""`fit` on several processes: DDP on the CPU with gloo, one mask on every rank, errors once."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+import torch.multiprocessing as mp
+import yaml
+
+from conftest import tiny_config
+from dynst_cli import distributed as dist
+from dynst_cli.cli import main
+from dynst_cli.data import load_dataset
+from dynst_cli.fit import make_select
+from dynst_cli.mask import n_keep_for
+from dynst_cli.plan.schema import read_plan
+from dynst_cli.train import TrainState, epoch_batches, make_optimizer, prepare, run_epochs
+
+WORLD = 2
+
+
+@pytest.fixture
+def recipe(tmp_path):
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(tiny_config().to_dict()))
+    return path
+
+
+def test_fit_on_two_processes_writes_a_run_that_prune_plans_from(tmp_path, planted, recipe):
+    run = tmp_path / "run"
+    argv = ["fit", str(planted[0]), "-o", str(run), "--recipe", str(recipe), "--nproc", "2"]
+    assert main([*argv, "--json"]) == 0
+    n = json.loads((run / "config.json").read_text())["dataset"]["n_sensors"]
+    ranking = json.loads((run / "ranking.json").read_text())
+    assert sum(r["kept_in_fit"] for r in ranking) == n_keep_for(n, 0.5)
+    assert [h["epoch"] for h in json.loads((run / "history.json").read_text())] == [1, 2, 3, 4]
+    plan_path = tmp_path / "plan.json"
+    assert main(["prune", str(run), "--sparsity", "0.5", "-o", str(plan_path)]) == 0
+    plan = read_plan(plan_path)
+    assert plan["n_keep"] == n_keep_for(n, 0.5)
+
+
+def test_an_error_in_the_workers_is_the_launchers_exit_code_and_one_message(
+    tmp_path, recipe, capfd
+):
+    argv = ["fit", str(tmp_path / "missing.nc"), "-o", str(tmp_path / "run")]
+    assert main([*argv, "--recipe", str(recipe), "--nproc", "2"]) == 2
+    err = capfd.readouterr().err
+    assert err.count("error:") == 1 and "does not exist" in err
+    assert "Traceback" not in err
+
+
+def _train_one_rank(rank: int, init_file: str, dataset: str, out: str) -> None:
+    """One rank of a DynST fit joined by a file store; saves what must match across ranks."""
+    torch.distributed.init_process_group(
+        "gloo", init_method=f"file://{init_file}", rank=rank, world_size=WORLD
+    )
+    try:
+        config = tiny_config()
+        data = load_dataset(dataset)
+        prep = prepare(data, config)
+        optimizer = make_optimizer(prep.model, config)
+        ddp = dist.wrap_ddp(prep.model, prep.device)
+        select = make_select(None, data)
+        run_epochs(prep, config, TrainState(), select, optimizer, lambda state: None, ddp)
+        gate = prep.model.gate
+        np.savez(
+            f"{out}/rank{rank}.npz",
+            keep=gate.keep.numpy(),
+            scores=gate.scores.detach().numpy(),
+            weights=torch.cat([p.detach().flatten() for p in prep.model.backbone.parameters()]),
+        )
+    finally:
+        torch.distributed.destroy_process_group()
+
+
+def test_every_rank_ends_with_the_same_mask_scores_and_weights(tmp_path, planted):
+    args = (str(tmp_path / "store"), str(planted[0]), str(tmp_path))
+    mp.spawn(_train_one_rank, args=args, nprocs=WORLD, join=True)
+    ranks = [np.load(tmp_path / f"rank{r}.npz") for r in range(WORLD)]
+    n = ranks[0]["keep"].size
+    assert ranks[0]["keep"].sum() == n_keep_for(n, 0.5)
+    for name in ("keep", "scores", "weights"):
+        np.testing.assert_array_equal(ranks[0][name], ranks[1][name], err_msg=name)
+
+
+@pytest.mark.parametrize("batch_size", [16, 34, 51])
+def test_every_rank_gets_the_same_number_of_batches(planted, monkeypatch, batch_size):
+    config = tiny_config(batch_size=batch_size, max_batches_per_epoch=None)
+    prep = prepare(load_dataset(planted[0]), config)
+    monkeypatch.setattr(dist, "world_size", lambda: 3)
+    counts = []
+    for rank in range(3):
+        monkeypatch.setattr(dist, "rank", lambda rank=rank: rank)
+        counts.append(sum(1 for _ in epoch_batches(prep, config, epoch=0)))
+    assert len(set(counts)) == 1
