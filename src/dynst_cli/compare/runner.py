@@ -1,0 +1,189 @@
+"""Put DynST's keep set and the rival ones on equal footing, and measure each on the test split.
+
+For every sparsity S and method, a keep set of ``N - round(S*N)`` sensors is chosen, a fresh
+backbone is trained on it with `train.train_fixed` (the run's backbone, epochs, data and seed) and
+scored on the test split. Only the choice of sensors differs between the rows; a dense model
+(every sensor kept) trained the same way is the reference.
+
+Keep sets:
+
+- ``dynst``: the run's own ranking (``RUN/ranking.json``), top of the list first;
+- ``random``: one random permutation per seed 0..K-1;
+- ``variance``, ``qr``: fitted on the training period only (the rows up to the end of the training
+  split). Channels are stacked as extra samples: ``[T, N, C] -> [T*C, N]``, each channel in its own
+  units, so a multi-channel archive ranks a sensor by all its variables at once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from dynst_cli.compare.selectors import SELECTORS, keep_mask, make_selector
+from dynst_cli.compare.stability import OnRefit, stability, with_epochs
+from dynst_cli.config import FitConfig
+from dynst_cli.data import SensorData
+from dynst_cli.errors import UsageError
+from dynst_cli.evaluate import evaluate, headline
+from dynst_cli.mask import n_keep_for
+from dynst_cli.prune import check_sparsity, load_for_run
+from dynst_cli.run import RANKING, RunDir
+from dynst_cli.train import train_fixed
+
+METHODS = ("dynst", *SELECTORS)
+DEFAULT_METHODS = ("dynst", "random", "variance", "qr")
+SEEDED = frozenset({"random"})  # methods whose keep set depends on the seed
+
+OnResult = Callable[[dict, float], None]
+
+
+@dataclass
+class CompareResult:
+    """What `compare_run` measured.
+
+    Attributes
+    ----------
+    results : list of dict
+        One ``{"method", "sparsity", "n_keep", "seed", "mae", "rmse", "mape"}`` per keep set,
+        test-split errors in the variables' units (``mape`` in percent); ``seed`` is None for
+        deterministic methods.
+    dense : dict
+        ``{"n_keep", "mae", "rmse", "mape"}`` of the dense model trained the same way.
+    seconds : list of float
+        Wall-clock training and evaluation time of each row of `results`, then of the dense model.
+    stability : dict or None
+        What `stability.stability` returns, when several seeds were asked for.
+    refit_seconds : list of float
+        Wall-clock time of each stability refit.
+    """
+
+    results: list[dict]
+    dense: dict
+    seconds: list[float] = field(default_factory=list)
+    stability: dict | None = None
+    refit_seconds: list[float] = field(default_factory=list)
+
+
+def check_methods(methods) -> list[str]:
+    """Return `methods` without repeats, or raise a UsageError listing the valid ones."""
+    methods = list(dict.fromkeys(methods))
+    valid = ", ".join(METHODS)
+    if not methods:
+        raise UsageError(f"--methods needs at least one of {valid}")
+    for method in methods:
+        if method not in METHODS:
+            raise UsageError(f"unknown method {method!r} in --methods: choose from {valid}")
+    return methods
+
+
+def training_snapshots(data: SensorData, train_stop: int) -> np.ndarray:
+    """Training-period values as snapshots, shape [T*C, N] (channels stacked as samples)."""
+    values = data.values[:train_stop]  # [T, N, C]
+    return values.transpose(0, 2, 1).reshape(-1, data.n_sensors)
+
+
+def run_order(run: RunDir) -> np.ndarray:
+    """The run's sensor indices, most important first."""
+    return np.array([entry["index"] for entry in run.read_json(RANKING)], dtype=np.int64)
+
+
+def rankings(methods, seeds: int, order: np.ndarray, snapshots: np.ndarray):
+    """Yield ``(method, seed, ranking)`` for every keep set to train (seed None if unseeded)."""
+    for method in methods:
+        if method == "dynst":
+            yield method, None, order
+        elif method in SEEDED:
+            for seed in range(seeds):
+                yield method, seed, make_selector(method, seed=seed).fit(snapshots).get_sensors()
+        else:
+            yield method, None, make_selector(method).fit(snapshots).get_sensors()
+
+
+def score_keep_set(data: SensorData, config: FitConfig, keep: np.ndarray) -> tuple[dict, float]:
+    """Test-split ``{mae, rmse, mape}`` of a fresh backbone trained on `keep`, and the seconds."""
+    started = time.perf_counter()
+    prep = train_fixed(data, config, keep)
+    test = prep.splits["test"].window_starts
+    metrics = headline(evaluate(prep.model, prep.source, test, prep.scaler, prep.device))
+    return metrics, time.perf_counter() - started
+
+
+def compare_run(
+    run_path: str | Path,
+    sparsities,
+    methods=DEFAULT_METHODS,
+    seeds: int = 3,
+    epochs: int | None = None,
+    *,
+    data_path: str | Path | None = None,
+    workdir: str | Path | None = None,
+    on_result: OnResult | None = None,
+    on_refit: OnRefit | None = None,
+) -> CompareResult:
+    """Train and score every method's keep set at every sparsity, and a dense reference.
+
+    Parameters
+    ----------
+    run_path : str or Path
+        A finished run directory (`dynst fit`).
+    sparsities : iterable of float
+        Fractions of sensors switched off, each in [0, 1).
+    methods : iterable of str
+        Any of ``dynst``, ``random``, ``variance``, ``qr``.
+    seeds : int
+        Seeds of ``random`` (0..seeds-1). With more than one, DynST is also refitted with seeds
+        0..seeds-1 and the stability of its keep set reported (see `stability.stability`).
+    epochs : int or None
+        Training epochs of every keep set (and refit); None keeps the run's.
+    data_path : str or Path or None
+        The run's dataset, if it has moved (checked by sha256).
+    workdir : str or Path or None
+        Where the refits' temporary run directories go (default: the system's temporary folder).
+    on_result : callable or None
+        Called as ``on_result(row, seconds)`` after each keep set (progress reporting).
+    on_refit : callable or None
+        Called as ``on_refit(seed, seconds)`` after each stability refit.
+
+    Returns
+    -------
+    CompareResult
+    """
+    methods = check_methods(methods)
+    sparsities = [check_sparsity(s) for s in sparsities]
+    if seeds < 1:
+        raise UsageError(f"--seeds must be at least 1, got {seeds}")
+    run = RunDir(run_path).require()
+    config, data, prep = load_for_run(run, data_path)
+    config = with_epochs(config, epochs)
+    snapshots = training_snapshots(data, prep.splits["train"].stop)
+    order = run_order(run)
+    result = CompareResult(results=[], dense={})
+    report = on_result or (lambda row, seconds: None)
+    for sparsity in sparsities:
+        n_keep = n_keep_for(data.n_sensors, sparsity)
+        for method, seed, ranking in rankings(methods, seeds, order, snapshots):
+            metrics, seconds = score_keep_set(data, config, keep_mask(ranking, n_keep))
+            row = {"method": method, "sparsity": sparsity, "n_keep": n_keep, "seed": seed}
+            result.results.append({**row, **metrics})
+            result.seconds.append(seconds)
+            report(result.results[-1], seconds)
+    metrics, seconds = score_keep_set(data, config, np.ones(data.n_sensors, dtype=bool))
+    result.dense = {"n_keep": data.n_sensors, **metrics}
+    result.seconds.append(seconds)
+    report({"method": "dense", "sparsity": 0.0, "seed": None, **result.dense}, seconds)
+    if seeds > 1:
+        result.stability = stability(
+            run_path, seeds, epochs=epochs, data_path=data_path, workdir=workdir,
+            on_refit=lambda seed, seconds: _refitted(result, on_refit, seed, seconds),
+        )  # fmt: skip
+    return result
+
+
+def _refitted(result: CompareResult, on_refit: OnRefit | None, seed: int, seconds: float) -> None:
+    result.refit_seconds.append(seconds)
+    if on_refit:
+        on_refit(seed, seconds)

@@ -1,0 +1,177 @@
+"""How stable DynST's choice is: refit with several seeds and compare the keep sets.
+
+The run is refitted K times on its own dataset and configuration (without siting constraints),
+with ``train.seed = 0..K-1``. Two figures summarise the K keep sets at the run's fit sparsity:
+
+- the selection frequency of each sensor: the share of refits that kept it, in [0, 1];
+- the mean pairwise Jaccard overlap ``|A & B| / |A | B|`` over all K(K-1)/2 pairs of keep sets
+  (1: every refit kept the same sensors).
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import tempfile
+import time
+from collections.abc import Callable
+from itertools import combinations
+from pathlib import Path
+
+import numpy as np
+
+from dynst_cli.config import FitConfig
+from dynst_cli.errors import InputError, UsageError
+from dynst_cli.fit import fit_run
+from dynst_cli.prune import load_for_run
+from dynst_cli.run import CONFIG, RANKING, RunDir
+
+OnRefit = Callable[[int, float], None]
+
+
+def jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    """Jaccard overlap ``|a & b| / |a | b|`` of two boolean keep vectors (1.0 if both empty).
+
+    Parameters
+    ----------
+    a, b : numpy.ndarray of bool, shape [n_sensors]
+    """
+    a, b = np.asarray(a, dtype=bool), np.asarray(b, dtype=bool)
+    union = int((a | b).sum())
+    return 1.0 if union == 0 else int((a & b).sum()) / union
+
+
+def mean_pairwise_jaccard(keeps: np.ndarray) -> float:
+    """Mean Jaccard overlap over all pairs of rows of `keeps`, shape [K, n_sensors], K >= 2."""
+    pairs = list(combinations(range(len(keeps)), 2))
+    if not pairs:
+        raise UsageError("the Jaccard overlap needs at least two keep sets")
+    return float(np.mean([jaccard(keeps[i], keeps[j]) for i, j in pairs]))
+
+
+def selection_frequency(keeps: np.ndarray) -> np.ndarray:
+    """Share of keep sets (rows of `keeps`, shape [K, n_sensors]) that keep each sensor."""
+    return np.asarray(keeps, dtype=bool).mean(axis=0)
+
+
+def summarise(keeps: np.ndarray, sensor_ids, sparsity: float) -> dict:
+    """The stability record of K keep sets, shape [K, n_sensors]."""
+    frequency = selection_frequency(keeps)
+    return {
+        "seeds": int(len(keeps)),
+        "sparsity": float(sparsity),
+        "n_keep": int(np.asarray(keeps[0], dtype=bool).sum()),
+        "mean_jaccard": mean_pairwise_jaccard(keeps),
+        "selection_frequency": {
+            str(sid): float(f) for sid, f in zip(sensor_ids, frequency, strict=True)
+        },
+    }
+
+
+def with_epochs(config: FitConfig, epochs: int | None) -> FitConfig:
+    """The configuration with `epochs` (when given) replacing the training epochs."""
+    if epochs is None:
+        return config
+    if epochs < 1:
+        raise UsageError(f"--epochs must be at least 1, got {epochs}")
+    return dataclasses.replace(config, train=dataclasses.replace(config.train, epochs=epochs))
+
+
+def refit_config(config: FitConfig, seed: int) -> FitConfig:
+    """The run's configuration with `seed`, minus the dense reference no keep set needs."""
+    train = dataclasses.replace(config.train, seed=seed, dense_reference=False)
+    return dataclasses.replace(config, train=train)
+
+
+def refit_keep_sets(dataset_path, config, seeds: int, workdir, on_refit: OnRefit | None = None):
+    """Fit DynST with ``train.seed = 0..seeds-1``; return the keep sets, shape [seeds, N].
+
+    The run directories are temporary folders inside `workdir` (None: the system's), removed when
+    done.
+    """
+    keeps = []
+    if workdir is not None:
+        Path(workdir).mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".dynst-stability-", dir=workdir) as tmp:
+        for seed in range(seeds):
+            seeded = refit_config(config, seed)
+            started = time.perf_counter()
+            fit_run(dataset_path, Path(tmp) / f"seed-{seed}", seeded)
+            ranking = RunDir(Path(tmp) / f"seed-{seed}").read_json(RANKING)
+            keep = np.zeros(len(ranking), dtype=bool)
+            keep[[e["index"] for e in ranking if e["kept_in_fit"]]] = True
+            keeps.append(keep)
+            if on_refit:
+                on_refit(seed, time.perf_counter() - started)
+    return np.stack(keeps)
+
+
+def stability(
+    run_path: str | Path,
+    seeds: int,
+    *,
+    epochs: int | None = None,
+    data_path: str | Path | None = None,
+    workdir: str | Path | None = None,
+    on_refit: OnRefit | None = None,
+) -> dict:
+    """Refit the run's DynST `seeds` times and summarise how often each sensor was kept.
+
+    Parameters
+    ----------
+    run_path : str or Path
+        A finished run directory; its dataset (checked by sha256) and configuration are reused.
+    seeds : int
+        Number of refits K >= 2, with ``train.seed`` 0..K-1.
+    epochs : int or None
+        Training epochs of each refit; None keeps the run's.
+    data_path, workdir : str or Path or None
+        The run's dataset if it has moved; where the temporary refits go.
+    on_refit : callable or None
+        Called as ``on_refit(seed, seconds)`` after each refit.
+
+    Returns
+    -------
+    dict
+        ``{"dataset_sha256", "seeds", "sparsity", "n_keep", "mean_jaccard",
+        "selection_frequency": {sensor_id: f}}``, sensors in the dataset's order.
+    """
+    if seeds < 2:
+        raise UsageError(f"stability needs --seeds of at least 2, got {seeds}")
+    run = RunDir(run_path).require()
+    config, data, _ = load_for_run(run, data_path)
+    config = with_epochs(config, epochs)
+    dataset_path = data_path or run.read_json(CONFIG)["dataset"]["path"]
+    keeps = refit_keep_sets(dataset_path, config, seeds, workdir, on_refit)
+    summary = summarise(keeps, data.sensor_ids, config.mask.sparsity)
+    return {"dataset_sha256": data.sha256, **summary}
+
+
+def with_selection_frequency(plan: dict, frequency: dict, seeds: int) -> dict:
+    """A copy of `plan` whose sensors carry their `selection_frequency` over `seeds` refits.
+
+    Parameters
+    ----------
+    plan : dict
+        A plan in the `plan.json` layout (`dynst_cli.plan.schema`).
+    frequency : dict
+        ``{sensor_id: share of refits that kept it}``, every plan sensor included.
+    seeds : int
+        Number of refits the frequencies come from (``selection_frequency_seeds``).
+
+    Raises
+    ------
+    InputError
+        If a sensor of the plan has no frequency (the plan belongs to another network).
+    """
+    out = copy.deepcopy(plan)
+    missing = [s["sensor_id"] for s in out["sensors"] if s["sensor_id"] not in frequency]
+    if missing:
+        raise InputError(
+            f"the plan's sensor {missing[0]!r} is not in the run's network "
+            f"({len(missing)} sensors missing); pass a plan made from this run"
+        )
+    for sensor in out["sensors"]:
+        sensor["selection_frequency"] = float(frequency[sensor["sensor_id"]])
+    out["selection_frequency_seeds"] = int(seeds)
+    return out
