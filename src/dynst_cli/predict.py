@@ -14,6 +14,7 @@ import torch
 import xarray as xr
 
 from dynst_cli import __version__
+from dynst_cli.atomic import sha256_file
 from dynst_cli.backbones.spec import BackboneSpec, GridLayout
 from dynst_cli.config import FitConfig
 from dynst_cli.data import StandardScaler
@@ -33,7 +34,7 @@ def load_plan_model(run: RunDir, plan: dict) -> tuple[ForecastModel, dict, FitCo
         )
     bundle = run.load_torch(MODEL)
     model = build_model(_spec(bundle, config), config.model)
-    weights = plan.get("model", {}).get("weights", MODEL)
+    weights = _check_weights(run, plan)
     state = bundle["model"] if weights == MODEL else run.load_torch(weights)["model"]
     model.load_state_dict(state)
     keep = np.zeros(len(bundle["sensor_ids"]), dtype=bool)
@@ -45,6 +46,20 @@ def load_plan_model(run: RunDir, plan: dict) -> tuple[ForecastModel, dict, FitCo
     model.gate.set_keep(keep, -1)
     model.eval()
     return model, bundle, config
+
+
+def _check_weights(run: RunDir, plan: dict) -> str:
+    """The plan's weights file inside `run`; refuse a plan that another run made."""
+    weights = plan.get("model", {}).get("weights", MODEL)
+    expected = plan.get("model", {}).get("weights_sha256")
+    path = run.file(weights)
+    if not path.is_file() or (expected and sha256_file(path) != expected):
+        raise InputError(
+            f"the plan was made from another run than {run.path} (its weights {weights} "
+            f"{'differ' if path.is_file() else 'are missing'}); "
+            f"prune this run again: dynst prune {run.path} --sparsity {plan['sparsity']} -o PLAN"
+        )
+    return weights
 
 
 def _spec(bundle: dict, config: FitConfig) -> BackboneSpec:

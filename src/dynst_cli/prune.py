@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dynst_cli.atomic import sha256_file
 from dynst_cli.config import FitConfig
 from dynst_cli.data import SensorData, StandardScaler, load_dataset
 from dynst_cli.errors import InputError, UsageError
@@ -92,7 +93,12 @@ def prune_run(
         {"test": test, "dense_test": headline(dense)},
         constraints,
     )
-    plan["model"] = {"weights": model_name, "finetune_epochs": epochs}
+    # The weights' sha256 ties the plan to this run: `predict` refuses a plan from another run.
+    plan["model"] = {
+        "weights": model_name,
+        "finetune_epochs": epochs,
+        "weights_sha256": sha256_file(run.file(model_name)),
+    }
     return plan
 
 

@@ -13,13 +13,14 @@ Every file is written atomically; a damaged or truncated file is reported as bad
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from dynst_cli.atomic import atomic_path, write_json
+from dynst_cli.atomic import write_bytes, write_json
 from dynst_cli.errors import InputError, UsageError
 
 CONFIG = "config.json"
@@ -29,6 +30,7 @@ RANKING = "ranking.json"
 METRICS = "metrics.json"
 HISTORY = "history.json"
 TIMINGS = "timings.json"
+FIT_FILES = (CONFIG, CHECKPOINT, MODEL, RANKING, METRICS, HISTORY, TIMINGS)
 
 
 class RunDir:
@@ -70,9 +72,27 @@ class RunDir:
             raise InputError(f"{path} is damaged ({exc}); re-run `dynst fit`") from None
 
     def save_torch(self, name: str, obj: Any) -> None:
-        self.path.mkdir(parents=True, exist_ok=True)
-        with atomic_path(self.file(name)) as tmp:
-            torch.save(obj, tmp)
+        """Save `obj` with torch.save, atomically and byte-reproducibly.
+
+        Serialised through memory: torch names the records inside the zip after the file it
+        writes to, so saving straight to a random temporary name would change the bytes.
+        Writing the checkpoint (fit, the only writer of a run's own files) also removes the
+        temporary files a killed fit left behind.
+        """
+        if name == CHECKPOINT:
+            self.remove_stale_temporaries()
+        buffer = io.BytesIO()
+        torch.save(obj, buffer)
+        write_bytes(self.file(name), buffer.getvalue())
+
+    def remove_stale_temporaries(self) -> list[Path]:
+        """Remove `.NAME.*` files of the fit's own outputs that an earlier, killed fit left."""
+        stale = [
+            path for name in FIT_FILES for path in self.path.glob(f".{name}.*") if path.is_file()
+        ]
+        for path in stale:
+            path.unlink(missing_ok=True)
+        return stale
 
     def load_torch(self, name: str) -> Any:
         path = self.file(name)
@@ -83,6 +103,6 @@ class RunDir:
             return torch.load(path, map_location="cpu", weights_only=True)
         except Exception as exc:
             raise InputError(
-                f"{path} is damaged or truncated ({type(exc).__name__}); "
-                "re-run `dynst fit` (without --resume)"
+                f"{path} is damaged or truncated ({type(exc).__name__}); fit a new run "
+                f"(`dynst fit` with another -o, or after removing {self.path})"
             ) from None

@@ -13,7 +13,8 @@ with `lat`, `lon` in WGS84 degrees and lon in [-180, 180). Kept sensors rank abo
 units (`mape` in percent, null where undefined). `grid` is null for point networks and
 ``{"shape": [H, W], "dlat": deg, "dlon": deg}`` for gridded ones, whose sensors then carry their
 `row` and `col`. `model`, where present, names the weights the metrics were measured with,
-``{"weights": path relative to the run, "finetune_epochs": int}``.
+``{"weights": path relative to the run, "finetune_epochs": int[, "weights_sha256": hex]}``;
+the sha256 lets `predict` refuse a plan made from another run.
 
 The file is written with :func:`dynst_cli.atomic.write_json`: no timestamps, no absolute paths,
 plain Python numbers, so the same plan gives the same bytes.
@@ -73,6 +74,8 @@ OPTIONAL_SENSOR_KEYS = frozenset({"cost", "row", "col", "selection_frequency"})
 REASONS = ("score", "keep", "exclude", "spacing", "budget", "region")
 """Why a sensor is kept or dropped: its `score` rank, a forced `keep`, an `exclude` list, the
 minimum `spacing`, the cost `budget`, or a `region` quota (see `plan/constraints.py`)."""
+
+MODEL_KEYS = ("weights", "finetune_epochs", "weights_sha256")
 
 METRIC_SPLITS = ("test", "dense_test")
 METRIC_NAMES = ("mae", "rmse", "mape")
@@ -282,11 +285,15 @@ def _check_metrics(metrics: Any) -> None:
 def _check_model(model: Any) -> None:
     if not isinstance(model, dict):
         raise _PlanProblem("model must be an object with weights and finetune_epochs")
-    _check_keys(model, ("weights", "finetune_epochs"), frozenset(), "model")
+    _check_keys(model, MODEL_KEYS, frozenset({"weights_sha256"}), "model")
     weights = _string(model["weights"], "model.weights")
     if Path(weights).is_absolute() or ".." in Path(weights).parts:
         raise _PlanProblem(f"model.weights {weights!r} must be a path inside the run folder")
     _integer(model["finetune_epochs"], "model.finetune_epochs", minimum=0)
+    if "weights_sha256" in model and not _SHA256.fullmatch(
+        _string(model["weights_sha256"], "model.weights_sha256")
+    ):
+        raise _PlanProblem("model.weights_sha256 is not 64 lower-case hex digits")
 
 
 def _check_sensors(plan: dict) -> None:
