@@ -27,16 +27,17 @@ def run_measured(cmd: list[str], env: dict | None = None, cwd: Path | None = Non
     proc = subprocess.Popen(
         cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    peak = 0
+    peak, peak_anon = 0, 0
     stop = threading.Event()
 
     def poll() -> None:
-        nonlocal peak
+        nonlocal peak, peak_anon
         root = psutil.Process(proc.pid)
         while not stop.is_set():
             try:
                 tree = [root, *root.children(recursive=True)]
                 peak = max(peak, sum(_rss(p) for p in tree))
+                peak_anon = max(peak_anon, sum(_rss_anon(p.pid) for p in tree))
             except psutil.NoSuchProcess:
                 pass
             time.sleep(POLL_SECONDS)
@@ -49,7 +50,13 @@ def run_measured(cmd: list[str], env: dict | None = None, cwd: Path | None = Non
     seconds = time.perf_counter() - started
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err[-3000:]}")
-    return {"seconds": seconds, "peak_rss": peak, "stdout": out, "stderr": err}
+    return {
+        "seconds": seconds,
+        "peak_rss": peak,
+        "peak_anon": peak_anon,
+        "stdout": out,
+        "stderr": err,
+    }
 
 
 def _rss(process: psutil.Process) -> int:
@@ -57,6 +64,18 @@ def _rss(process: psutil.Process) -> int:
         return process.memory_info().rss
     except (psutil.NoSuchProcess, psutil.AccessDenied):
         return 0
+
+
+def _rss_anon(pid: int) -> int:
+    """Anonymous resident memory (RssAnon of /proc/PID/status, Linux): RSS without file pages."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("RssAnon:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
 
 
 def machine() -> str:

@@ -23,6 +23,10 @@ class DataConfig:
     train_frac: float = 0.7  # chronological split: train / validation / test = 70 / 10 / 20
     val_frac: float = 0.1
     variables: list[str] | None = None  # None: every data variable of the dataset
+    # Read values from a float32 .npy copy mapped from disk instead of loading them: for datasets
+    # larger than memory. The copy is made once per dataset (keyed by its sha256) in
+    # $DYNST_CACHE_DIR (default ~/.cache/dynst); batches are then gathered from the page cache.
+    mmap: bool = False
 
 
 @dataclass

@@ -88,7 +88,7 @@ def fit_run(
 
 def _fit(dataset_path, run_path, config: FitConfig, resume, constraints, on_epoch) -> dict:
     run = RunDir(run_path)
-    data = load_dataset(dataset_path, config.data.variables)
+    data = load_dataset(dataset_path, config.data.variables, mmap=config.data.mmap)
     record = run_record(config, Path(dataset_path), data, constraints)
     _check_run_target(run, record, resume)
     select = make_select(constraints, data)

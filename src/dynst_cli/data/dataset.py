@@ -9,6 +9,7 @@ import numpy as np
 import xarray as xr
 
 from dynst_cli.atomic import sha256_file
+from dynst_cli.data.value_cache import mapped_values
 from dynst_cli.errors import InputError, UsageError
 
 
@@ -19,7 +20,8 @@ class SensorData:
     Attributes
     ----------
     values : float32 array, shape [n_steps, n_sensors, n_channels]
-        Measurements, NaN where nothing was measured.
+        Measurements, NaN where nothing was measured; a read-only np.memmap when loaded with
+        ``mmap=True``.
     time : datetime64[ns] array, shape [n_steps]
     sensor_ids : str array, shape [n_sensors]
     lat, lon : float64 arrays, shape [n_sensors], WGS84 degrees.
@@ -70,8 +72,14 @@ class SensorData:
         return int(values[np.argmax(counts)])
 
 
-def load_dataset(path: str | Path, variables: list[str] | None = None) -> SensorData:
-    """Load a canonical dataset; `variables` picks channels (default: all, in file order)."""
+def load_dataset(
+    path: str | Path, variables: list[str] | None = None, mmap: bool = False
+) -> SensorData:
+    """Load a canonical dataset; `variables` picks channels (default: all, in file order).
+
+    With `mmap=True` the values are not loaded: they are mapped from a float32 .npy copy made
+    once per dataset (see `value_cache`), for archives larger than memory.
+    """
     path = Path(path)
     if not path.exists():
         raise UsageError(f"dataset {path} does not exist (create it with `dynst ingest`)")
@@ -82,7 +90,11 @@ def load_dataset(path: str | Path, variables: list[str] | None = None) -> Sensor
     with ds:
         names = _channel_names(ds, path, variables)
         _check_canonical(ds, path)
-        values = np.stack([ds[name].transpose("time", "sensor").values for name in names], -1)
+        sha256 = sha256_file(path)
+        if mmap:
+            values = mapped_values(ds, names, sha256)
+        else:
+            values = np.stack([ds[n].transpose("time", "sensor").values for n in names], -1)
         data = SensorData(
             values=values.astype(np.float32, copy=False),
             time=ds["time"].values.astype("datetime64[ns]"),
@@ -91,7 +103,7 @@ def load_dataset(path: str | Path, variables: list[str] | None = None) -> Sensor
             lon=ds["lon"].values.astype(np.float64),
             variables=names,
             units={name: str(ds[name].attrs.get("units", "unknown")) for name in names},
-            sha256=sha256_file(path),
+            sha256=sha256,
             cost=ds["cost"].values.astype(np.float64) if "cost" in ds.coords else None,
         )
         if "row" in ds.coords and "col" in ds.coords:
