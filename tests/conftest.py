@@ -6,35 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from dynst_cli.config import FitConfig
-from synthetic import canonical_dataset, planted_network, write
+from synthetic import canonical_dataset, planted_network, tiny_config, write
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "data"
-
-
-def tiny_config(**train) -> FitConfig:
-    """A configuration that trains in about a second: short windows, few small batches."""
-    return FitConfig.from_dict(
-        {
-            "data": {"t_in": 4, "t_out": 2},
-            "mask": {"sparsity": 0.5, "update_every": 2},
-            "model": {"hidden": 16, "embed": 4},
-            "train": {
-                "epochs": 4,
-                "batch_size": 16,
-                "max_batches_per_epoch": 6,
-                "finetune_epochs": 1,
-                "dense_reference": False,
-                **train,
-            },
-        }
-    )
-
-
-@pytest.fixture
-def config() -> FitConfig:
-    return tiny_config()
 
 
 @pytest.fixture(scope="session")

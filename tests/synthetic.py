@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from dynst_cli.config import FitConfig
+
 
 def planted_network(
     n_drivers: int = 3, n_followers: int = 21, n_steps: int = 600, seed: int = 0
@@ -72,3 +74,22 @@ def canonical_dataset(
 def write(ds: xr.Dataset, path: Path) -> Path:
     ds.to_netcdf(path, engine="netcdf4")
     return path
+
+
+def tiny_config(**train) -> FitConfig:
+    """A configuration that trains in about a second: short windows, few small batches."""
+    return FitConfig.from_dict(
+        {
+            "data": {"t_in": 4, "t_out": 2},
+            "mask": {"sparsity": 0.5, "update_every": 2},
+            "model": {"hidden": 16, "embed": 4},
+            "train": {
+                "epochs": 4,
+                "batch_size": 16,
+                "max_batches_per_epoch": 6,
+                "finetune_epochs": 1,
+                "dense_reference": False,
+                **train,
+            },
+        }
+    )

@@ -10,7 +10,6 @@ import torch
 import torch.multiprocessing as mp
 import yaml
 
-from conftest import tiny_config
 from dynst_cli import distributed as dist
 from dynst_cli.cli import main
 from dynst_cli.data import load_dataset
@@ -18,6 +17,7 @@ from dynst_cli.fit import make_select
 from dynst_cli.mask import n_keep_for
 from dynst_cli.plan.schema import read_plan
 from dynst_cli.train import TrainState, epoch_batches, make_optimizer, prepare, run_epochs
+from synthetic import tiny_config
 
 WORLD = 2
 

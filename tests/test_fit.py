@@ -7,10 +7,10 @@ import json
 import numpy as np
 import pytest
 
-from conftest import tiny_config
 from dynst_cli.errors import InputError, UsageError
 from dynst_cli.fit import fit_run
 from dynst_cli.mask import n_keep_for
+from synthetic import tiny_config
 
 
 def test_run_keeps_exactly_the_target_count_and_ranks_every_sensor(fitted_run):

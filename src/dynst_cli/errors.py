@@ -36,5 +36,5 @@ EXIT_CODES = {
     2: "usage error: a bad flag, option value or missing path",
     3: "bad input data: unreadable, malformed or mismatched file",
     4: "infeasible siting constraints",
-    130: "interrupted (Ctrl-C); no partial output is left behind",
+    130: "interrupted (Ctrl-C or SIGTERM); no partial output is left behind",
 }

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import tiny_config
 from dynst_cli.data import StandardScaler, load_dataset, scaling
 from dynst_cli.fit import fit_run
+from synthetic import tiny_config
 
 
 @pytest.fixture

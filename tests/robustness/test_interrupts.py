@@ -46,14 +46,16 @@ def _resume(dataset, run, recipe) -> int:
     return main(["-q", "fit", str(dataset), "-o", str(run), "--recipe", str(recipe), "--resume"])
 
 
-def test_ctrl_c_exits_130_leaves_no_temporary_files_and_resume_finishes(tmp_path, setup):
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_interrupt_exits_130_leaves_no_temporary_files_and_resume_finishes(tmp_path, setup, signum):
     dataset, recipe, reference = setup
     run = tmp_path / "run"
     process = dynst_process("fit", dataset, "-o", run, "--recipe", recipe)
     _wait_for_checkpoint(run, process)
-    process.send_signal(signal.SIGINT)
+    process.send_signal(signum)
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
+    assert "error: interrupted" in err
     assert "Traceback" not in err
     assert not (run / "model.pt").exists()
     assert temporaries(run) == []

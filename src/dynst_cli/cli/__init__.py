@@ -6,6 +6,8 @@ makes them part of `dynst`.
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
 import traceback
 
@@ -21,7 +23,7 @@ from dynst_cli.cli import (  # noqa: F401  (each module registers its command)
     commands_prune,
 )
 from dynst_cli.cli.app import GlobalState, app
-from dynst_cli.console import stderr_console
+from dynst_cli.console import set_quiet, stderr_console
 from dynst_cli.errors import DynstError
 
 __all__ = ["app", "main", "run"]
@@ -47,18 +49,42 @@ def _report(message: str) -> None:
     stderr_console().print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
 
 
+def _interrupt_on_sigterm(signum, frame):
+    # `timeout`, cron and service managers stop a job with SIGTERM: treat it like Ctrl-C so that
+    # every temporary file is removed on the way out.
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    try:
+        previous = signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
+    except ValueError:  # not the main thread: leave signal handling to the host program
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run `dynst` with `argv` (default: sys.argv[1:]) and return the exit code.
 
     0 success, 1 internal error, 2 usage error, 3 bad input data, 4 infeasible constraints,
-    130 interrupted.
+    130 interrupted (Ctrl-C or SIGTERM).
     """
     argv = list(sys.argv[1:] if argv is None else argv)
-    # --debug is accepted anywhere on the line, so that it can be added to any failing command.
+    # --debug and --quiet are accepted anywhere on the line, e.g. appended to a failing command.
     GlobalState.debug = "--debug" in argv
-    argv = [arg for arg in argv if arg != "--debug"]
+    quiet = any(arg in ("--quiet", "-q") for arg in argv)
+    argv = [arg for arg in argv if arg not in ("--debug", "--quiet", "-q")]
+    set_quiet(quiet)
     try:
-        result = app(args=argv, prog_name="dynst", standalone_mode=False)
+        with _sigterm_as_interrupt():
+            result = app(args=argv, prog_name="dynst", standalone_mode=False)
+        if result == 130:  # Typer reports Ctrl-C as a return value, not an exception
+            _report("interrupted")
         return result if isinstance(result, int) else 0
     except _ABORT:  # click turns KeyboardInterrupt into Abort
         _report("interrupted")

@@ -55,4 +55,5 @@ def _global_options(
     ] = False,
 ) -> None:
     GlobalState.debug = GlobalState.debug or debug
-    set_quiet(quiet)
+    if quiet:
+        set_quiet(True)
