@@ -45,3 +45,8 @@ def test_bad_input_gets_its_exit_code_and_one_clear_message(
 def test_debug_shows_the_traceback(tmp_path, capsys):
     assert main(["fit", str(tmp_path / "missing.nc"), "-o", str(tmp_path / "r"), "--debug"]) == 2
     assert "Traceback" in capsys.readouterr().err
+
+
+def test_quiet_never_hides_the_reason_for_a_failure(tmp_path, capsys):
+    assert main(["-q", "fit", str(tmp_path / "missing.nc"), "-o", str(tmp_path / "r")]) == 2
+    assert "does not exist" in capsys.readouterr().err

@@ -46,7 +46,9 @@ _CLICK_ERROR = _click_classes("ClickException")
 
 
 def _report(message: str) -> None:
-    stderr_console().print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
+    console = stderr_console()
+    console.quiet = False  # --quiet silences logs and progress, never the reason for a failure
+    console.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
 
 
 def _interrupt_on_sigterm(signum, frame):
