@@ -81,3 +81,16 @@ def test_predict_cli_writes_the_canonical_layout(fitted_run, plan_path, planted,
     assert main([*args, "-o", str(out)]) == 0
     with xr.open_dataset(out) as forecast:
         assert set(forecast.coords) >= {"time", "sensor", "lat", "lon"}
+
+
+def test_prune_at_several_sparsities_writes_plans_and_the_trade_off_curve(fitted_run, tmp_path):
+    out = tmp_path / "plans"
+    args = ["prune", str(fitted_run), "--sparsity", "0.25,0.5", "-o", str(out), "--json"]
+    assert main([*args, "--finetune-epochs", "0"]) == 0
+    curve = (out / "curve.csv").read_text().splitlines()
+    assert curve[0].startswith("sparsity")
+    for sparsity in ("0.25", "0.50"):
+        plan = read_plan(out / f"plan-s{sparsity}.json")
+        assert plan["n_keep"] == n_keep_for(plan["n_sensors"], float(sparsity))
+        assert any(line.startswith(str(float(sparsity))) for line in curve[1:]), curve
+    assert (out / "curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
