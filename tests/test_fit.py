@@ -10,7 +10,7 @@ import pytest
 from dynst_cli.errors import InputError, UsageError
 from dynst_cli.fit import fit_run
 from dynst_cli.mask import n_keep_for
-from synthetic import tiny_config
+from synthetic import canonical_dataset, planted_network, tiny_config, write
 
 
 def test_run_keeps_exactly_the_target_count_and_ranks_every_sensor(fitted_run):
@@ -73,3 +73,16 @@ def test_dense_reference_is_recorded_when_asked(tmp_path, planted):
     summary = fit_run(planted[0], run, tiny_config(epochs=2, dense_reference=True))
     assert summary["dense"]["test"]["mae"] > 0
     assert summary["dense"]["test"] != summary["sparse"]["test"]
+
+
+@pytest.mark.parametrize(
+    ("backbone", "grid"), [("stid", (4, 5)), ("gwnet", None), ("gwnet", (4, 5)), ("simvp", (4, 5))]
+)
+def test_every_backbone_runs_the_whole_schedule(tmp_path, backbone, grid):
+    values = planted_network(n_drivers=2, n_followers=18, n_steps=200)[0]
+    dataset = write(canonical_dataset(values, grid=grid), tmp_path / "data.nc")
+    config = tiny_config(epochs=3)
+    config.model.backbone = backbone
+    summary = fit_run(dataset, tmp_path / "run", config)
+    assert summary["n_keep"] == n_keep_for(20, 0.5)
+    assert np.isfinite(summary["sparse"]["test"]["mae"])
