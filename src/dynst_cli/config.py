@@ -38,6 +38,9 @@ class MaskConfig:
     update_end_frac: float = 0.75  # drop-and-regrow stops here; the rest is frozen-mask fine-tuning
     regrow_alpha: float = 0.3  # initial drop-and-regrow fraction, cosine-annealed to 0
     update_every: int = 10  # optimiser steps between two mask updates
+    # Adam moves every parameter by about lr per step whatever its gradient's size, so with the
+    # backbone's lr the gate scores could hardly separate within a short fit; they get their own.
+    score_lr_scale: float = 10.0
 
 
 @dataclass

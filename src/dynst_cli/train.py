@@ -80,7 +80,11 @@ def make_optimizer(model: ForecastModel, config: FitConfig) -> torch.optim.Optim
     return torch.optim.AdamW(
         [
             {"params": model.backbone.parameters(), "weight_decay": config.train.weight_decay},
-            {"params": [model.gate.scores], "weight_decay": 0.0},
+            {
+                "params": [model.gate.scores],
+                "weight_decay": 0.0,
+                "lr": config.train.lr * config.mask.score_lr_scale,
+            },
         ],
         lr=config.train.lr,
     )
