@@ -1,0 +1,179 @@
+"""Run the benchmark suite one benchmark at a time and write benchmarks/RESULTS.md.
+
+Default (`make bench`): cost (`make demo` timed, fit vs dense, inference; the demo's runs are then
+reused), quality on METR-LA and ERA5 (compare against random / variance / QR) and the planted
+network. `--all` also runs the long memory and DDP benchmarks (bench_ingest_memory,
+bench_fit_memory, bench_ddp_speed). `--report-only` rebuilds RESULTS.md from the JSON files in
+benchmarks/results/ without running anything.
+
+    .venv/bin/python benchmarks/run_all.py [--all] [--quality-epochs E] [--report-only]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _bench import read_json, stamp, stamp_lines  # noqa: E402
+from _measure import REPO, RESULTS  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+LONG = ("bench_ingest_memory.py", "bench_fit_memory.py", "bench_ddp_speed.py")
+
+
+def run(script: str, *args: str) -> float:
+    cmd = [sys.executable, str(HERE / script), *args]
+    print(f"== {' '.join(cmd[1:])}", file=sys.stderr, flush=True)
+    started = time.perf_counter()
+    subprocess.run(cmd, cwd=REPO, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def section(md: Path, level_shift: int = 1) -> list[str]:
+    """A results file as a RESULTS.md section (headings one level deeper)."""
+    if not md.is_file():
+        return [f"({md.name} not found)", ""]
+    out = []
+    for line in md.read_text().splitlines():
+        if line.startswith("#"):
+            line = "#" * level_shift + line
+        out.append(line)
+    return [*out, ""]
+
+
+def missed_quality(q: dict) -> list[str]:
+    from bench_quality import targets
+
+    lines = []
+    for name, r in q.items():
+        if name == "planted":
+            n = r["network"]["n_drivers"]
+            got = r["drivers_kept"]["dynst (kept in fit)"]
+            if got < n:
+                lines.append(
+                    f"- planted network: DynST kept {got} of {n} drivers "
+                    f"(missed by {n - got}); variance {r['drivers_kept']['variance']}, "
+                    f"QR {r['drivers_kept']['qr']}."
+                )
+            continue
+        for t in targets(r):
+            if not t["hit"]:
+                lines.append(
+                    f"- {name}: {t['target']}: measured {t['value']:+.1f} %, goal "
+                    f"{t['goal']:+.1f} % (missed by {abs(t['value'] - t['goal']):.1f} points)."
+                )
+    return lines
+
+
+def missed_cost(c: dict) -> list[str]:
+    from bench_cost import TARGET_DEMO_S, TARGET_RATIO, TARGET_SPEEDUP
+
+    lines = []
+    d = c.get("demo")
+    if d and d["seconds"] >= TARGET_DEMO_S:
+        lines.append(
+            f"- `make demo`: {d['seconds']:.0f} s, goal < {TARGET_DEMO_S:.0f} s "
+            f"(over by {d['seconds'] - TARGET_DEMO_S:.0f} s)."
+        )
+    for name, t in c.get("fit", {}).items():
+        if t["ratio"] > TARGET_RATIO:
+            lines.append(
+                f"- fit/dense time, {name}: {t['ratio']:.2f}, goal <= {TARGET_RATIO} "
+                f"(over by {t['ratio'] - TARGET_RATIO:.2f})."
+            )
+    for name, rows in c.get("inference", {}).items():
+        for row in rows:
+            if row["backbone"] == "stid" and row["speedup"] < TARGET_SPEEDUP:
+                lines.append(
+                    f"- inference speed-up, {name} stid, {row['threads']} thread(s): "
+                    f"{row['speedup']:.2f}x, goal >= {TARGET_SPEEDUP}x "
+                    f"(short by {TARGET_SPEEDUP - row['speedup']:.2f}x)."
+                )
+    return lines
+
+
+def report(suite: dict) -> str:
+    q = read_json(RESULTS / "quality.json")
+    c = read_json(RESULTS / "cost.json").get("result", {})
+    lines = [
+        "# Benchmark results",
+        "",
+        "Every figure below comes from the run recorded in its section's own header (date, commit, "
+        "command, machine, load average); the memory and DDP sections are older runs of those "
+        "scripts unless the suite ran with `--all`. Raw numbers: benchmarks/results/*.json.",
+        "",
+        "## Suite",
+        "",
+        *stamp_lines(suite["stamp"]),
+    ]
+    if suite.get("seconds"):
+        lines.append(f"- suite wall time: {suite['seconds'] / 60:.1f} min")
+        for name, s in suite.get("parts", {}).items():
+            lines.append(f"  - `{name}`: {s:.0f} s")
+    lines += ["", "## Missed targets", ""]
+    missed = missed_quality(q) + missed_cost(c)
+    for name, part in (("quality", q), ("cost", c)):
+        if not part:
+            missed.append(f"- {name}: not measured (no benchmarks/results/{name}.json).")
+    lines += missed or ["None."]
+    notes = HERE / "results" / "NOTES.md"
+    if notes.is_file():
+        lines += ["", *section(notes)]
+    lines += ["", *section(RESULTS / "cost.md"), *section(RESULTS / "quality.md")]
+    for name in ("ingest_memory", "fit_memory", "ddp_speed"):
+        md = RESULTS / f"{name}.md"
+        if md.is_file():
+            lines += [
+                f"## {name} (from benchmarks/results/{name}.md, run with `--all`; see its own "
+                "header for when)",
+                "",
+                *section(md, 2),
+            ]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--all", action="store_true", help="also the long memory and DDP benches")
+    parser.add_argument("--quality-epochs", type=int, help="epochs per compared keep set")
+    parser.add_argument("--seeds", type=int, default=3, help="seeds of the random keep sets")
+    parser.add_argument("--report-only", action="store_true", help="only rebuild RESULTS.md")
+    args = parser.parse_args()
+    command = "python benchmarks/run_all.py " + " ".join(sys.argv[1:])
+    suite = {"stamp": stamp(command.strip()), "parts": {}}
+    if not args.report_only:
+        started = time.perf_counter()
+        work = Path(tempfile.mkdtemp(prefix="dynst-bench-"))
+        demo = work / "demo"
+        try:
+            suite["parts"]["bench_cost.py"] = run("bench_cost.py", "--demo-dir", str(demo))
+            extra = ["--seeds", str(args.seeds)]
+            if args.quality_epochs:
+                extra += ["--epochs", str(args.quality_epochs)]
+            for name in ("metr-la", "era5-uk"):
+                key = f"bench_quality.py --dataset {name}"
+                suite["parts"][key] = run(
+                    "bench_quality.py", "--dataset", name, "--run", str(demo / f"{name}-run"),
+                    *extra,
+                )  # fmt: skip
+            suite["parts"]["bench_quality.py --dataset planted"] = run(
+                "bench_quality.py", "--dataset", "planted"
+            )
+            if args.all:
+                for script in LONG:
+                    suite["parts"][script] = run(script)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        suite["seconds"] = time.perf_counter() - started
+    (HERE / "RESULTS.md").write_text(report(suite))
+    print((HERE / "RESULTS.md").read_text())
+
+
+if __name__ == "__main__":
+    main()
