@@ -86,3 +86,17 @@ def test_every_backbone_runs_the_whole_schedule(tmp_path, backbone, grid):
     summary = fit_run(dataset, tmp_path / "run", config)
     assert summary["n_keep"] == n_keep_for(20, 0.5)
     assert np.isfinite(summary["sparse"]["test"]["mae"])
+
+
+def test_constraints_hold_while_the_mask_learns(tmp_path, planted):
+    from dynst_cli.plan.constraints import SitingConstraints
+
+    constraints = SitingConstraints(keep_ids=("s010", "s011"), exclude_ids=("s000", "s001"))
+    run = tmp_path / "run"
+    fit_run(planted[0], run, tiny_config(), constraints=constraints)
+    kept = {
+        r["sensor_id"] for r in json.loads((run / "ranking.json").read_text()) if r["kept_in_fit"]
+    }
+    assert {"s010", "s011"} <= kept
+    assert not {"s000", "s001"} & kept
+    assert len(kept) == n_keep_for(24, 0.5)
