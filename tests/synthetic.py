@@ -76,20 +76,21 @@ def write(ds: xr.Dataset, path: Path) -> Path:
     return path
 
 
+# t_in 4 -> t_out 2, few small batches: a fit takes a second or two on one CPU core.
+TINY_RECIPE = {
+    "data": {"t_in": 4, "t_out": 2},
+    "mask": {"sparsity": 0.5, "update_every": 2},
+    "model": {"hidden": 16, "embed": 4},
+    "train": {
+        "epochs": 4,
+        "batch_size": 16,
+        "max_batches_per_epoch": 6,
+        "finetune_epochs": 1,
+        "dense_reference": False,
+    },
+}
+
+
 def tiny_config(**train) -> FitConfig:
-    """A configuration that trains in about a second: short windows, few small batches."""
-    return FitConfig.from_dict(
-        {
-            "data": {"t_in": 4, "t_out": 2},
-            "mask": {"sparsity": 0.5, "update_every": 2},
-            "model": {"hidden": 16, "embed": 4},
-            "train": {
-                "epochs": 4,
-                "batch_size": 16,
-                "max_batches_per_epoch": 6,
-                "finetune_epochs": 1,
-                "dense_reference": False,
-                **train,
-            },
-        }
-    )
+    """TINY_RECIPE as a configuration, with `train` keys overridden."""
+    return FitConfig.from_dict({**TINY_RECIPE, "train": {**TINY_RECIPE["train"], **train}})

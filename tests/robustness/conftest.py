@@ -18,23 +18,9 @@ import yaml
 from filelock import FileLock
 
 from dynst_cli.cli import main
-from synthetic import canonical_dataset, planted_network, write
+from synthetic import TINY_RECIPE, canonical_dataset, planted_network, write
 
 REPO = Path(__file__).resolve().parents[2]
-
-# t_in 4 -> t_out 2 on 24 sensors: a fit takes a second or two on one CPU core.
-TINY_RECIPE = {
-    "data": {"t_in": 4, "t_out": 2},
-    "mask": {"sparsity": 0.5, "update_every": 2},
-    "model": {"hidden": 16, "embed": 4},
-    "train": {
-        "epochs": 4,
-        "batch_size": 16,
-        "max_batches_per_epoch": 6,
-        "finetune_epochs": 1,
-        "dense_reference": False,
-    },
-}
 
 
 @dataclass
