@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from dynst_cli.atomic import write_text
 from dynst_cli.config import FitConfig
 from dynst_cli.console import is_quiet, set_quiet
 from dynst_cli.errors import DynstError, UsageError
@@ -105,8 +106,7 @@ def _worker(
     """One training process: fit on its shard; a DynstError is written down, then the exit code."""
     import torch
 
-    from dynst_cli.fit import fit_run
-    from dynst_cli.progress import FitProgress
+    from dynst_cli.progress import fit_with_progress
 
     rank = int(os.environ.get("RANK", "0"))
     set_quiet(quiet or rank != 0)  # one voice: rank 0 logs and shows progress
@@ -114,18 +114,10 @@ def _worker(
     # OMP_NUM_THREADS=1 for the same reason).
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // int(os.environ["LOCAL_WORLD_SIZE"])))
     try:
-        with FitProgress("fit") as progress:
-            return fit_run(
-                dataset,
-                output,
-                config,
-                resume=resume,
-                constraints=constraints,
-                on_epoch=progress.update,
-            )
+        return fit_with_progress(dataset, output, config, resume=resume, constraints=constraints)
     except DynstError as exc:
         record = {"exit_code": exc.exit_code, "message": str(exc)}
-        (Path(error_dir) / ERROR_FILE.format(rank=rank)).write_text(json.dumps(record))
+        write_text(Path(error_dir) / ERROR_FILE.format(rank=rank), json.dumps(record))
         sys.exit(exc.exit_code)
 
 

@@ -45,3 +45,18 @@ class FitProgress:
             self._bar.update(self._task, total=total_epochs, completed=state.epoch, info=info)
         else:
             log(f"{self.description}: epoch {state.epoch}/{total_epochs}  {info}")
+
+
+def fit_with_progress(dataset, output, config, *, resume=False, constraints=None) -> dict:
+    """`fit.fit_run` with this progress display as its per-epoch callback."""
+    from dynst_cli.fit import fit_run
+
+    with FitProgress("fit") as progress:
+        return fit_run(
+            dataset,
+            output,
+            config,
+            resume=resume,
+            constraints=constraints,
+            on_epoch=progress.update,
+        )

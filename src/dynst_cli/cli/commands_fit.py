@@ -25,7 +25,7 @@ from dynst_cli.config import FitConfig, load_recipe, with_overrides
 from dynst_cli.console import set_quiet
 from dynst_cli.distributed import launch_rank
 from dynst_cli.plan.constraints import constraints_from_options
-from dynst_cli.progress import FitProgress
+from dynst_cli.progress import fit_with_progress
 
 
 @app.command("fit")
@@ -85,17 +85,7 @@ def fit_command(
 
         summary = launch_fit(dataset, output, config, resume, constraints, nproc)
     else:
-        from dynst_cli.fit import fit_run
-
-        with FitProgress("fit") as progress:
-            summary = fit_run(
-                dataset,
-                output,
-                config,
-                resume=resume,
-                constraints=constraints,
-                on_epoch=progress.update,
-            )
+        summary = fit_with_progress(dataset, output, config, resume=resume, constraints=constraints)
     if not summary:  # ranks other than 0 under torchrun print nothing
         return
     if as_json:
