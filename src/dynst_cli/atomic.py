@@ -9,7 +9,10 @@ same folder.
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import json
+import numbers
 import os
 import tempfile
 from collections.abc import Iterator
@@ -62,6 +65,41 @@ def write_text(target: str | os.PathLike, text: str) -> None:
 def write_json(target: str | os.PathLike, obj: Any) -> None:
     """Write `obj` as indented, key-ordered-as-given JSON, atomically and byte-reproducibly."""
     write_text(target, json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+
+
+PNG_DPI = 120
+# No software version in the PNG metadata: the same figure gives the same bytes.
+PNG_METADATA = {"Software": None}
+
+
+def write_png(figure, target: str | os.PathLike) -> None:
+    """Save a matplotlib Figure to `target` as PNG, atomically and byte-reproducibly."""
+    with atomic_path(target, suffix=".png") as tmp:
+        figure.savefig(tmp, format="png", dpi=PNG_DPI, metadata=PNG_METADATA)
+
+
+def rows_to_csv(columns, rows) -> str:
+    """CSV text of `rows` (dicts) under the header `columns`; missing values are empty cells.
+
+    Floats are written as JSON writes them (shortest round-trip form), so the text is
+    reproducible and reads back to the same numbers.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_cell(row.get(key)) for key in columns])
+    return buffer.getvalue()
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    return json.dumps(float(value), allow_nan=False)
 
 
 def sha256_file(path: str | os.PathLike, chunk_bytes: int = 1 << 20) -> str:

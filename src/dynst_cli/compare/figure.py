@@ -11,12 +11,10 @@ from collections import defaultdict
 
 from matplotlib.figure import Figure
 
-from dynst_cli.atomic import atomic_path
+from dynst_cli.atomic import write_png
 
 COLOURS = {"dynst": "#1f77b4", "random": "#7f7f7f", "variance": "#2ca02c", "qr": "#d62728"}
 FIGSIZE_IN = (7.0, 4.5)
-DPI = 120
-PNG_METADATA = {"Software": None}
 
 
 def mae_by_sparsity(results: list[dict], method: str) -> tuple[list[float], list[list[float]]]:
@@ -54,5 +52,4 @@ def compare_figure(results: list[dict], dense: dict) -> Figure:
 
 def write_compare_figure(results: list[dict], dense: dict, path: str | os.PathLike) -> None:
     """Write `compare_figure` to `path` as PNG, atomically."""
-    with atomic_path(path, suffix=".png") as tmp:
-        compare_figure(results, dense).savefig(tmp, format="png", dpi=DPI, metadata=PNG_METADATA)
+    write_png(compare_figure(results, dense), path)

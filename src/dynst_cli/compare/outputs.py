@@ -15,13 +15,9 @@ reproducible byte for byte on the CPU.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-import numbers
 from pathlib import Path
 
-from dynst_cli.atomic import write_json, write_text
+from dynst_cli.atomic import rows_to_csv, write_json, write_text
 from dynst_cli.compare.figure import write_compare_figure
 from dynst_cli.compare.runner import CompareResult
 from dynst_cli.compare.stability import with_selection_frequency
@@ -46,7 +42,7 @@ def result_json(result: CompareResult) -> dict:
 def compare_csv_text(result: CompareResult) -> str:
     """The results and the dense model (method ``dense``, sparsity 0) as CSV text."""
     dense = {"method": "dense", "sparsity": 0.0, "seed": None, **result.dense}
-    return _csv_text(CSV_COLUMNS, [*result.results, dense])
+    return rows_to_csv(CSV_COLUMNS, [*result.results, dense])
 
 
 def frequency_csv_text(stability: dict) -> str:
@@ -55,7 +51,7 @@ def frequency_csv_text(stability: dict) -> str:
         {"sensor_id": sid, "selection_frequency": f}
         for sid, f in stability["selection_frequency"].items()
     ]
-    return _csv_text(("sensor_id", "selection_frequency"), rows)
+    return rows_to_csv(("sensor_id", "selection_frequency"), rows)
 
 
 def timings(result: CompareResult) -> dict:
@@ -107,22 +103,3 @@ def plan_with_stability(plan_path: str | Path, stability: dict) -> dict:
     if plan["dataset_sha256"] != stability.get("dataset_sha256", plan["dataset_sha256"]):
         raise InputError(f"{plan_path}: the plan was made on another dataset than the run's")
     return with_selection_frequency(plan, stability["selection_frequency"], stability["seeds"])
-
-
-def _csv_text(columns, rows) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([_cell(row.get(key)) for key in columns])
-    return buffer.getvalue()
-
-
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, numbers.Integral):
-        return str(int(value))
-    return json.dumps(float(value), allow_nan=False)

@@ -8,21 +8,15 @@ rows give the same bytes.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-import numbers
 import os
 
 from matplotlib.figure import Figure
 
-from dynst_cli.atomic import atomic_path, write_text
+from dynst_cli.atomic import rows_to_csv, write_png, write_text
 
 CURVE_COLUMNS = ("sparsity", "n_keep", "mae", "rmse", "mape")
 METRIC_COLOURS = {"mae": "#1f77b4", "rmse": "#d62728"}
 FIGSIZE_IN = (7.0, 4.5)
-DPI = 120
-PNG_METADATA = {"Software": None}
 
 
 def write_curve(
@@ -45,27 +39,12 @@ def write_curve(
     """
     ordered = sorted(rows, key=lambda row: row["sparsity"])
     write_text(csv_path, curve_csv_text(ordered))
-    figure = curve_figure(ordered, dense)
-    with atomic_path(png_path, suffix=".png") as tmp:
-        figure.savefig(tmp, format="png", dpi=DPI, metadata=PNG_METADATA)
+    write_png(curve_figure(ordered, dense), png_path)
 
 
 def curve_csv_text(rows: list[dict]) -> str:
     """The rows as CSV text with the header ``sparsity,n_keep,mae,rmse,mape``."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CURVE_COLUMNS)
-    for row in rows:
-        writer.writerow([_cell(row.get(key)) for key in CURVE_COLUMNS])
-    return buffer.getvalue()
-
-
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, numbers.Integral):
-        return str(int(value))
-    return json.dumps(float(value), allow_nan=False)
+    return rows_to_csv(CURVE_COLUMNS, rows)
 
 
 def curve_figure(rows: list[dict], dense: dict) -> Figure:

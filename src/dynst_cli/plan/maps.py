@@ -20,7 +20,7 @@ import numpy as np
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 
-from dynst_cli.atomic import atomic_path
+from dynst_cli.atomic import write_png
 
 RANK_CMAP = "viridis"  # perceptually uniform; rank 1 darkest
 DROPPED_COLOUR = "#9e9e9e"  # mid grey, distinct from every colour of RANK_CMAP
@@ -28,8 +28,6 @@ FORCED_EDGE = "#d62728"  # red ring around sensors kept by a keep list
 EXCLUDED_COLOUR = "#000000"
 FIGURE_WIDTH_IN = 8.0
 MAP_HEIGHT_IN = (3.5, 8.0)  # the height follows the network's shape, within these bounds
-DPI = 120
-PNG_METADATA = {"Software": None}  # no matplotlib version in the file: same plan, same bytes
 
 
 def draw_map(plan: dict, path: str | os.PathLike) -> None:
@@ -43,8 +41,7 @@ def draw_map(plan: dict, path: str | os.PathLike) -> None:
         Target PNG file.
     """
     figure = plan_figure(plan)
-    with atomic_path(path, suffix=".png") as tmp:
-        figure.savefig(tmp, format="png", dpi=DPI, metadata=PNG_METADATA)
+    write_png(figure, path)
 
 
 def plan_figure(plan: dict) -> Figure:
