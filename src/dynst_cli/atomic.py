@@ -3,21 +3,53 @@
 An interrupted run (Ctrl-C, kill -9, a full disk) therefore never leaves a half-written file under
 the final name, and an existing file is replaced only by a complete new one. `os.replace` is atomic
 on POSIX when source and target are on the same file system, hence the temporary name lies in the
-same folder.
+same folder. Only regular files are replaced: a symlink's target is written (the link stays), a
+device or FIFO is written through.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import csv
+import errno
 import io
 import json
 import numbers
 import os
+import shutil
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from dynst_cli.errors import OutputError
+
+# errno values that mean "this output cannot be written here", whatever the command: no space,
+# no permission, a read-only file system, a quota. Reported as exit 5, naming the path.
+WRITE_ERRNOS = frozenset(
+    {errno.ENOSPC, errno.EACCES, errno.EPERM, errno.EROFS, errno.EDQUOT, errno.EFBIG}
+)
+
+_pending: contextvars.ContextVar[list[tuple[Path, Path]] | None] = contextvars.ContextVar(
+    "dynst_pending_outputs", default=None
+)
+
+
+def resolve_target(target: str | os.PathLike) -> Path:
+    """The file a write to `target` should change: a symlink's target, never the link itself."""
+    target = Path(target)
+    return Path(os.path.realpath(target)) if target.is_symlink() else target
+
+
+def is_special(target: Path) -> bool:
+    """True for an existing character device, FIFO or socket: written through, never replaced."""
+    try:
+        mode = target.stat().st_mode
+    except OSError:
+        return False
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISBLK(mode)
 
 
 @contextlib.contextmanager
@@ -26,23 +58,88 @@ def atomic_path(target: str | os.PathLike, suffix: str | None = None) -> Iterato
 
     The temporary file keeps the target's extension (writers such as matplotlib and netCDF4 choose
     the format from it). On any exception, KeyboardInterrupt included, the temporary file is removed
-    and `target` is left untouched.
+    and `target` is left untouched. Atomic replacement is for regular files only: a symlink's
+    target is replaced (the link stays), and an existing character device or FIFO (`/dev/null`,
+    `/dev/stdout`, a named pipe) is written through, never replaced. Inside `together()` the
+    rename waits until every output of the block is complete. A target that cannot be written
+    (no space, no permission, read-only) raises OutputError naming it.
     """
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=suffix or target.suffix or ".tmp", dir=target.parent
-    )
-    os.close(fd)
+    target = resolve_target(target)
+    if is_special(target):
+        with _write_through(target, suffix) as tmp:
+            yield tmp
+        return
+    with _output_errors(target):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=suffix or target.suffix or ".tmp", dir=target.parent
+        )
+        os.close(fd)
     tmp = Path(tmp_name)
     try:
-        yield tmp
-        # mkstemp creates the file private (0600); give it the mode a plain open() would.
-        os.chmod(tmp, 0o666 & ~_current_umask())
-        os.replace(tmp, target)
+        with _output_errors(target):
+            yield tmp
+            # mkstemp creates the file private (0600); give it the mode a plain open() would.
+            os.chmod(tmp, 0o666 & ~_current_umask())
+            pending = _pending.get()
+            if pending is None:
+                os.replace(tmp, target)
+            else:
+                pending.append((tmp, target))
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+@contextlib.contextmanager
+def _write_through(target: Path, suffix: str | None) -> Iterator[Path]:
+    """Let the writer fill a private temporary file, then copy its bytes into `target`."""
+    with tempfile.TemporaryDirectory(prefix="dynst-") as folder:
+        tmp = Path(folder) / f"out{suffix or target.suffix or '.tmp'}"
+        yield tmp
+        with _output_errors(target), open(target, "wb") as out, open(tmp, "rb") as src:
+            shutil.copyfileobj(src, out)
+
+
+@contextlib.contextmanager
+def together() -> Iterator[None]:
+    """All outputs written atomically inside this block are renamed into place at its end.
+
+    A command with several outputs (a plan's CSV and its map, plans and their curve) computes all
+    of them first: if any fails, none replaces what was there before.
+    """
+    if _pending.get() is not None:  # nested: the outer block commits
+        yield
+        return
+    pending: list[tuple[Path, Path]] = []
+    token = _pending.set(pending)
+    try:
+        yield
+    except BaseException:
+        for tmp, _ in pending:
+            tmp.unlink(missing_ok=True)
+        raise
+    finally:
+        _pending.reset(token)
+    for i, (tmp, target) in enumerate(pending):
+        try:
+            with _output_errors(target):
+                os.replace(tmp, target)
+        except BaseException:
+            for rest, _ in pending[i:]:
+                rest.unlink(missing_ok=True)
+            raise
+
+
+@contextlib.contextmanager
+def _output_errors(target: Path) -> Iterator[None]:
+    """Turn an OSError that means 'cannot write here' into OutputError naming `target`."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in WRITE_ERRNOS:
+            raise
+        raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from exc
 
 
 def _current_umask() -> int:
@@ -52,7 +149,12 @@ def _current_umask() -> int:
 
 
 def write_bytes(target: str | os.PathLike, data: bytes) -> None:
-    """Write `data` to `target` atomically."""
+    """Write `data` to `target` atomically (a device or FIFO is written through)."""
+    target = resolve_target(target)
+    if is_special(target):
+        with _output_errors(target), open(target, "wb") as out:
+            out.write(data)
+        return
     with atomic_path(target) as tmp:
         tmp.write_bytes(data)
 

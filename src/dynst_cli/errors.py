@@ -30,11 +30,18 @@ class InfeasibleError(DynstError):
     exit_code = 4
 
 
+class OutputError(DynstError):
+    """An output cannot be written: no space, no permission, a read-only file system (exit 5)."""
+
+    exit_code = 5
+
+
 EXIT_CODES = {
     0: "success",
     1: "internal error (a bug: please report it with --debug output)",
     2: "usage error: a bad flag, option value or missing path",
     3: "bad input data: unreadable, malformed or mismatched file",
     4: "infeasible siting constraints",
+    5: "cannot write output: no space left, no permission or a read-only file system",
     130: "interrupted (Ctrl-C or SIGTERM); no partial output is left behind",
 }

@@ -10,10 +10,12 @@ import contextlib
 import signal
 import sys
 import traceback
+import warnings
 
 import click
 import typer
 
+from dynst_cli.atomic import WRITE_ERRNOS
 from dynst_cli.cli import (  # noqa: F401  (each module registers its command)
     commands_compare,
     commands_export,  # noqa: F401  (registers the command)
@@ -24,7 +26,7 @@ from dynst_cli.cli import (  # noqa: F401  (each module registers its command)
 )
 from dynst_cli.cli.app import GlobalState, app
 from dynst_cli.console import set_quiet, stderr_console
-from dynst_cli.errors import DynstError
+from dynst_cli.errors import DynstError, OutputError
 
 __all__ = ["app", "main", "run"]
 
@@ -70,11 +72,23 @@ def _sigterm_as_interrupt():
         signal.signal(signal.SIGTERM, previous)
 
 
+@contextlib.contextmanager
+def _library_warnings(debug: bool):
+    """Python warnings of the libraries (pandas, xarray, torch) stay hidden unless --debug.
+
+    What a user must know is logged by dynst itself as one `warning: ...` line.
+    """
+    with warnings.catch_warnings():
+        if not debug:
+            warnings.simplefilter("ignore")
+        yield
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run `dynst` with `argv` (default: sys.argv[1:]) and return the exit code.
 
     0 success, 1 internal error, 2 usage error, 3 bad input data, 4 infeasible constraints,
-    130 interrupted (Ctrl-C or SIGTERM).
+    5 cannot write output, 130 interrupted (Ctrl-C or SIGTERM).
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     # --debug and --quiet are accepted anywhere on the line, e.g. appended to a failing command.
@@ -83,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = [arg for arg in argv if arg not in ("--debug", "--quiet", "-q")]
     set_quiet(quiet)
     try:
-        with _sigterm_as_interrupt():
+        with _sigterm_as_interrupt(), _library_warnings(GlobalState.debug):
             result = app(args=argv, prog_name="dynst", standalone_mode=False)
         if result == 130:  # Typer reports Ctrl-C as a return value, not an exception
             _report("interrupted")
@@ -94,19 +108,38 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _report("interrupted")
         return 130
-    except _CLICK_ERROR as exc:  # bad flag, missing path: usage error
-        exc.show(file=sys.stderr)
+    except _CLICK_ERROR as exc:  # bad flag, missing path: usage error, on one line
+        _report(click_message(exc))
         return exc.exit_code
     except DynstError as exc:
         if GlobalState.debug:
             traceback.print_exc()
         _report(str(exc))
         return exc.exit_code
-    except Exception as exc:  # a bug: say so, and keep the traceback behind --debug
+    except OSError as exc:
+        if exc.errno not in WRITE_ERRNOS:
+            return _internal_error(exc)
         if GlobalState.debug:
             traceback.print_exc()
-        _report(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)")
-        return 1
+        _report(f"cannot write {exc.filename or 'output'}: {exc.strerror or exc}")
+        return OutputError.exit_code
+    except Exception as exc:  # a bug: say so, and keep the traceback behind --debug
+        return _internal_error(exc)
+
+
+def _internal_error(exc: Exception) -> int:
+    if GlobalState.debug:
+        traceback.print_exc()
+    _report(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)")
+    return 1
+
+
+def click_message(exc) -> str:
+    """Click's parser error as one line, with a pointer to the command's --help."""
+    message = " ".join(exc.format_message().split()).rstrip(".")
+    ctx = getattr(exc, "ctx", None)
+    command = ctx.command_path if ctx is not None else "dynst"
+    return f"{message}; see '{command} --help'"
 
 
 def run() -> None:
