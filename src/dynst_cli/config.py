@@ -7,6 +7,7 @@ is saved in the run directory (`config.json`) and is what `prune`, `predict` and
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,6 +99,8 @@ class FitConfig:
 
 
 def _build_section(section_cls: type, values: dict[str, Any], where: str) -> Any:
+    if not isinstance(values, dict):
+        raise UsageError(f"{where}: expected a mapping of keys, got {value_text(values)}")
     valid = {f.name for f in dataclasses.fields(section_cls)}
     unknown = sorted(set(values) - valid)
     if unknown:
@@ -107,11 +110,22 @@ def _build_section(section_cls: type, values: dict[str, Any], where: str) -> Any
     return section_cls(**values)
 
 
+class _RecipeLoader(yaml.SafeLoader):
+    """YAML's safe loader, reading `1e-3` as a number (YAML 1.2) rather than as text."""
+
+
+_RecipeLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
+
+
 def load_recipe(path: str | Path) -> FitConfig:
     """Read a YAML recipe (sections data, mask, model, train) into a FitConfig."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = yaml.load(path.read_text(), Loader=_RecipeLoader)  # noqa: S506 (a safe loader)
     except FileNotFoundError:
         raise UsageError(f"recipe {path} does not exist") from None
     except yaml.YAMLError as exc:
@@ -131,18 +145,161 @@ def with_overrides(config: FitConfig, overrides: dict[str, dict[str, Any]]) -> F
     return FitConfig.from_dict(merged)
 
 
+# The CLI flag that sets a key, named in messages next to the key.
+FLAGS = {
+    "data.t_in": "--t-in",
+    "data.t_out": "--t-out",
+    "mask.sparsity": "--sparsity",
+    "model.backbone": "--backbone",
+    "train.epochs": "--epochs",
+    "train.seed": "--seed",
+    "train.device": "--device",
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """The type and range a configuration value must have.
+
+    kind: "int", "float", "bool", "str" or "names" (a list of strings); lo/hi bounds (inclusive
+    unless `lo_open`/`hi_open`); `optional` allows None; `choices` lists the valid strings.
+    """
+
+    kind: str
+    lo: float | None = None
+    hi: float | None = None
+    lo_open: bool = False
+    hi_open: bool = False
+    optional: bool = False
+    choices: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        what = {
+            "int": "an integer",
+            "float": "a number",
+            "bool": "true or false",
+            "str": "a string",
+            "names": "a list of names",
+        }[self.kind]
+        if self.choices:
+            what = " or ".join(f"'{c}'" for c in self.choices)
+        if self.lo is not None and self.hi is not None:
+            left, right = "(" if self.lo_open else "[", ")" if self.hi_open else "]"
+            what += f" in {left}{_num(self.lo)}, {_num(self.hi)}{right}"
+        elif self.lo is not None:
+            what += f" {'>' if self.lo_open else '>='} {_num(self.lo)}"
+        return what + (" (or null)" if self.optional else "")
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+FRACTION = Rule("float", 0.0, 1.0)
+RULES = {
+    "data": {
+        "t_in": Rule("int", 1),
+        "t_out": Rule("int", 1),
+        "train_frac": Rule("float", 0.0, 1.0, lo_open=True, hi_open=True),
+        "val_frac": Rule("float", 0.0, 1.0, hi_open=True),
+        "variables": Rule("names", optional=True),
+        "mmap": Rule("bool"),
+    },
+    "mask": {
+        "sparsity": Rule("float", 0.0, 1.0, hi_open=True),
+        "l1_lambda": Rule("float", 0.0),
+        "warmup_frac": FRACTION,
+        "ramp_frac": FRACTION,
+        "update_end_frac": FRACTION,
+        "regrow_alpha": FRACTION,
+        "update_every": Rule("int", 1),
+        "score_lr_scale": Rule("float", 0.0, lo_open=True),
+    },
+    "model": {
+        "backbone": Rule("str"),
+        "hidden": Rule("int", 1),
+        "embed": Rule("int", 1),
+        "layers": Rule("int", 1),
+        "graph_k": Rule("int", 1),
+    },
+    "train": {
+        "epochs": Rule("int", 1),
+        "batch_size": Rule("int", 1),
+        "lr": Rule("float", 0.0, lo_open=True),
+        "weight_decay": Rule("float", 0.0),
+        "seed": Rule("int", 0, 2**32 - 1),
+        "device": Rule("str", choices=("cpu", "cuda")),
+        "finetune_epochs": Rule("int", 0),
+        "max_batches_per_epoch": Rule("int", 1, optional=True),
+        "dense_reference": Rule("bool"),
+    },
+}
+
+
 def validate(config: FitConfig) -> None:
-    """Reject values no fit can use, naming the key."""
-    s = config.mask.sparsity
-    if not 0.0 <= s < 1.0:
-        raise UsageError(f"sparsity must lie in [0, 1), got {s}")
-    if config.train.epochs < 1:
-        raise UsageError(f"epochs must be at least 1, got {config.train.epochs}")
-    if config.data.t_in < 1 or config.data.t_out < 1:
-        raise UsageError("t_in and t_out must be at least 1")
-    if not 0 < config.data.train_frac < 1 or not 0 <= config.data.val_frac < 1:
-        raise UsageError("train_frac must lie in (0, 1) and val_frac in [0, 1)")
-    if config.data.train_frac + config.data.val_frac >= 1:
-        raise UsageError("train_frac + val_frac must leave a test period (sum below 1)")
-    if config.train.device not in ("cpu", "cuda"):
-        raise UsageError(f"device must be 'cpu' or 'cuda', got '{config.train.device}'")
+    """Check every value of the resolved configuration, naming the key (and its flag) at fault.
+
+    Raises UsageError (exit 2) for a value of the wrong type (`lr: abc`, `hidden: "64"`) or
+    outside its range (`batch_size: 0`, `--seed -5`), and for fractions that leave no test period.
+    Normalises on the way: ints given for floats become floats, -0.0 becomes 0.0.
+    """
+    for section, rules in RULES.items():
+        values = getattr(config, section)
+        for key, rule in rules.items():
+            setattr(values, key, check_value(f"{section}.{key}", getattr(values, key), rule))
+    d = config.data
+    if d.train_frac + d.val_frac >= 1:
+        raise UsageError(
+            f"data.train_frac + data.val_frac must leave a test period (sum below 1), got "
+            f"{d.train_frac} + {d.val_frac}"
+        )
+    m = config.mask
+    if m.warmup_frac + m.ramp_frac > m.update_end_frac:
+        raise UsageError(
+            f"mask.warmup_frac + mask.ramp_frac must not exceed mask.update_end_frac, got "
+            f"{m.warmup_frac} + {m.ramp_frac} > {m.update_end_frac}"
+        )
+
+
+def check_value(key: str, value: Any, rule: Rule, flag: str | None = None) -> Any:
+    """`value` checked against `rule` (and normalised), or a UsageError naming `key`/`flag`."""
+    flag = flag or FLAGS.get(key)
+    name = f"{flag} ({key})" if flag and "." in key else (flag or key)
+    if value is None and rule.optional:
+        return None
+    typed = _typed(value, rule)
+    if typed is None or not _in_range(typed, rule):
+        raise UsageError(f"{name} must be {rule.describe()}, got {value_text(value)}")
+    return typed
+
+
+def value_text(value: Any) -> str:
+    """A value as a message shows it: strings quoted (so that `"64"` reads as text)."""
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _typed(value: Any, rule: Rule) -> Any:
+    """`value` in the rule's type, or None when it has another type (bools are not numbers)."""
+    if rule.kind == "bool":
+        return value if isinstance(value, bool) else None
+    if isinstance(value, bool):
+        return None
+    if rule.kind == "int":
+        return value if isinstance(value, int) else None
+    if rule.kind == "float":
+        return float(value) + 0.0 if isinstance(value, int | float) else None  # -0.0 -> 0.0
+    if rule.kind == "str":
+        valid = isinstance(value, str) and (not rule.choices or value in rule.choices)
+        return value if valid else None
+    ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+    return value if ok else None
+
+
+def _in_range(value: Any, rule: Rule) -> bool:
+    if rule.kind not in ("int", "float"):
+        return True
+    if value != value:  # NaN
+        return False
+    if rule.lo is not None and (value <= rule.lo if rule.lo_open else value < rule.lo):
+        return False
+    return rule.hi is None or (value < rule.hi if rule.hi_open else value <= rule.hi)

@@ -11,8 +11,7 @@ import typer
 from rich.table import Table
 
 from dynst_cli.cli.app import app
-from dynst_cli.cli.commands_prune import parse_sparsities
-from dynst_cli.cli.options import JsonFlag
+from dynst_cli.cli.options import JsonFlag, parse_sparsities
 from dynst_cli.console import log, stdout_console
 from dynst_cli.errors import UsageError
 

@@ -19,9 +19,11 @@ from dynst_cli.cli.options import (
     MinSpacing,
     PerRegionMin,
     Regions,
+    check_at_least,
+    parse_sparsity,
 )
 from dynst_cli.cli.render import print_fit_summary
-from dynst_cli.config import FitConfig, load_recipe, with_overrides
+from dynst_cli.config import FitConfig, load_recipe, validate, with_overrides
 from dynst_cli.console import set_quiet
 from dynst_cli.distributed import launch_rank
 from dynst_cli.plan.constraints import constraints_from_options
@@ -39,10 +41,16 @@ def fit_command(
         str | None, typer.Option("--backbone", help="stid (default), gwnet or simvp (grids).")
     ] = None,
     sparsity: Annotated[
-        float | None,
+        str | None,
         typer.Option("--sparsity", help="Fraction of sensors switched off, in [0, 1)."),
     ] = None,
     epochs: Annotated[int | None, typer.Option("--epochs", help="Training epochs.")] = None,
+    t_in: Annotated[
+        int | None, typer.Option("--t-in", help="History steps the model sees (default 12).")
+    ] = None,
+    t_out: Annotated[
+        int | None, typer.Option("--t-out", help="Steps forecast ahead (default 12).")
+    ] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = None,
     device: Annotated[str | None, typer.Option("--device", help="cpu or cuda.")] = None,
     resume: Annotated[
@@ -66,15 +74,18 @@ def fit_command(
 
     Example: dynst fit metr-la.nc -o runs/metr --recipe recipes/metr-la.yaml --sparsity 0.5
     """
+    check_at_least(nproc, 1, "--nproc")
     base = load_recipe(recipe) if recipe else FitConfig()
     config = with_overrides(
         base,
         {
-            "mask": {"sparsity": sparsity},
+            "data": {"t_in": t_in, "t_out": t_out},
+            "mask": {"sparsity": parse_sparsity(sparsity)},
             "model": {"backbone": backbone},
             "train": {"epochs": epochs, "seed": seed, "device": device},
         },
     )
+    validate(config)
     constraints = constraints_from_options(
         keep, keep_file, exclude, exclude_file, budget, min_spacing_km, regions, per_region_min
     )

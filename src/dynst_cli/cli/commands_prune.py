@@ -19,26 +19,12 @@ from dynst_cli.cli.options import (
     MinSpacing,
     PerRegionMin,
     Regions,
+    check_at_least,
+    parse_sparsities,
 )
 from dynst_cli.cli.render import print_curve, print_plan_summary
 from dynst_cli.errors import UsageError
 from dynst_cli.plan.constraints import constraints_from_options
-
-
-def parse_sparsities(text: str) -> list[float]:
-    """'0.3,0.5' -> [0.3, 0.5]; anything else is a usage error naming the flag."""
-    try:
-        values = [float(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise UsageError(
-            f"--sparsity expects numbers in [0, 1) separated by commas, got '{text}'"
-        ) from None
-    if not values:
-        raise UsageError("--sparsity needs at least one value")
-    bad = [v for v in values if not 0.0 <= v < 1.0]
-    if bad:
-        raise UsageError(f"--sparsity must lie in [0, 1), got {bad[0]}")
-    return values
 
 
 @app.command("prune")
@@ -81,6 +67,7 @@ def prune_command(
     from dynst_cli.plan.outputs import prune_many, prune_one
 
     values = parse_sparsities(sparsity)
+    check_at_least(finetune_epochs, 0, "--finetune-epochs")
     constraints = constraints_from_options(
         keep, keep_file, exclude, exclude_file, budget, min_spacing_km, regions, per_region_min
     )
