@@ -70,7 +70,7 @@ def test_table_summary_and_no_leftover_files(run_cli, tmp_path):
 
 def test_quoted_glob_is_expanded(run_cli, tmp_path):
     for k in range(2):
-        make_grid(lat=[1.0, 2.0], lon=[3.0], start=f"2020-01-0{k + 1}").to_netcdf(
+        make_grid(lat=[1.0, 2.0], lon=[3.0], start=f"2020-01-01 0{6 * k}:00").to_netcdf(
             tmp_path / f"part{k}.nc"
         )
     result = run_cli("ingest", str(tmp_path / "part*.nc"), "-o", tmp_path / "out.nc", "--json")

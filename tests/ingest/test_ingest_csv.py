@@ -89,11 +89,11 @@ def test_time_column_found_by_name_content_or_flag(write_text, small_wide, heade
 def test_sensor_table_columns_found_case_insensitively(write_text, header):
     data = write_text("d.csv", "time,a,b\n2020-01-01,1,2\n2020-01-02,3,4\n")
     extra = "0," if header.startswith("index") else ""
-    rows = f"{extra}a,10,380\n{extra.replace('0', '1')}b,-10,-20\n"
+    rows = f"{extra}a,10,340\n{extra.replace('0', '1')}b,-10,-20\n"
     table = write_text("t.csv", f"{header}\n{rows}")
     ds = open_archive(data, sensors=table)
     np.testing.assert_array_equal(ds["lat"].values, [10.0, -10.0])
-    np.testing.assert_array_equal(ds["lon"].values, [20.0, -20.0])  # 380 normalised
+    np.testing.assert_array_equal(ds["lon"].values, [-20.0, -20.0])  # 340 wrapped
 
 
 def test_unsorted_time_is_sorted_with_a_warning(write_text, small_wide, capsys):

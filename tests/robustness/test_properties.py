@@ -14,11 +14,13 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 import xarray as xr
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dynst_cli.config import FitConfig
+from dynst_cli.errors import UsageError
 from dynst_cli.ingest import open_archive, write_dataset
 from dynst_cli.plan.schema import validate_plan
 from dynst_cli.prune import build_plan, choose
@@ -58,8 +60,8 @@ def _cell(value: np.float32) -> str:
     return "" if np.isnan(value) else repr(float(value))
 
 
-def _round_trip(folder: Path, archive: Path, sensors: Path | None) -> xr.Dataset:
-    write_dataset(open_archive(archive, sensors=sensors), folder / "out.nc")
+def _round_trip(folder: Path, archive: Path, sensors: Path | None, **options) -> xr.Dataset:
+    write_dataset(open_archive(archive, sensors=sensors, **options), folder / "out.nc")
     with xr.open_dataset(folder / "out.nc") as ds:
         return ds.load()
 
@@ -97,10 +99,11 @@ def test_long_csv_round_trips_values_gaps_and_ids(archive, random):
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         (folder / "long.csv").write_text("\n".join(lines) + "\n")
-        ds = _round_trip(folder, folder / "long.csv", None)
+        # Times no sensor reported are holes in the axis: --resample 1h brings them back as NaN.
+        ds = _round_trip(folder, folder / "long.csv", None, resample="1h")
     assert list(ds["sensor"].values) == order
     observed = sorted({t for t, _ in rows})
-    expected = values[observed][:, [ids.index(sid) for sid in order]]
+    expected = values[observed[0] : observed[-1] + 1][:, [ids.index(sid) for sid in order]]
     np.testing.assert_array_equal(ds["value"].values, expected)
 
 
@@ -131,6 +134,10 @@ def test_plans_keep_the_first_n_minus_round_s_n_ranked_sensors(ranking, sparsity
     order, scores = np.array(ranking[0]), np.array(ranking[1])
     n = order.size
     data = _network(n)
+    if n - math.floor(sparsity * n + 0.5) < 1:  # a plan of no sensor is refused
+        with pytest.raises(UsageError, match="keeps 0 of"):
+            choose(order, data, sparsity, None)
+        return
     keep, reasons, notes = choose(order, data, sparsity, None)
     metrics = {name: {"mae": 1.0, "rmse": 1.0, "mape": None} for name in ("test", "dense_test")}
     plan = build_plan(

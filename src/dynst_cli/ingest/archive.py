@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+import pandas as pd
 import xarray as xr
 
 from dynst_cli.errors import UsageError
@@ -14,6 +15,8 @@ from dynst_cli.ingest.netcdf import open_netcdf
 from dynst_cli.ingest.paths import resolve_paths, split_kinds
 from dynst_cli.ingest.schema import DEFAULT_CHUNK_TIME, drop_all_nan_sensors, source_attrs
 from dynst_cli.ingest.summary import summarize
+from dynst_cli.ingest.timeaxis import check_regular, fixed_frequency
+from dynst_cli.ingest.timeaxis import resample as resample_time
 from dynst_cli.ingest.writer import write_dataset
 
 PathArg = str | os.PathLike
@@ -26,6 +29,7 @@ def open_archive(
     time_col: str | None = None,
     units: str | None = None,
     chunk_time: int = DEFAULT_CHUNK_TIME,
+    resample: str | None = None,
 ) -> xr.Dataset:
     """Open an archive as the canonical dataset, lazily (dask, chunked along time).
 
@@ -44,6 +48,10 @@ def open_archive(
         Units of CSV values (NetCDF units come from the file).
     chunk_time : int
         Time steps per chunk.
+    resample : str, optional
+        Fixed step such as ``1h``: put the archive on a regular time axis of this step first
+        (xarray's ``resample(time=...).mean()``; empty intervals stay NaN). Without it an
+        irregular time axis is refused.
 
     Returns
     -------
@@ -57,10 +65,13 @@ def open_archive(
     UsageError
         Missing paths, mixed kinds, options that do not apply.
     InputError
-        Unreadable or malformed content; the message names the file and the place.
+        Unreadable or malformed content, non-finite values, an irregular time axis (without
+        ``resample``); the message names the file and the place.
     """
     if chunk_time < 1:
         raise UsageError(f"--chunk-time must be at least 1, not {chunk_time}")
+    if resample is not None:
+        fixed_frequency(resample)
     files = resolve_paths(paths)
     nc_paths, csv_paths = split_kinds(files)
     table = resolve_paths([sensors])[0] if sensors is not None else None
@@ -69,7 +80,11 @@ def open_archive(
         ds = open_netcdf(nc_paths, variables, chunk_time)
     else:
         ds = open_csv(csv_paths, table, variables, time_col, units, chunk_time)
-    ds = drop_all_nan_sensors(ds, ", ".join(str(p) for p in files))
+    source = ", ".join(str(p) for p in files)
+    if resample is not None:
+        ds = resample_time(ds, resample, chunk_time)
+    check_regular(pd.DatetimeIndex(ds["time"].values), source)
+    ds = drop_all_nan_sensors(ds, source)
     ds.attrs.update(source_attrs(files + ([table] if table else [])))
     return ds
 

@@ -18,12 +18,12 @@ import pandas as pd
 import xarray as xr
 
 from dynst_cli.errors import InputError, UsageError
-from dynst_cli.ingest.coords import normalize_lon
 from dynst_cli.ingest.schema import (
     UNKNOWN_UNITS,
     canonical_dataset,
     check_latitudes,
     check_unique,
+    checked_lon,
     time_order,
 )
 from dynst_cli.ingest.sensor_table import (
@@ -142,7 +142,11 @@ def _read_wide(frames: list[pd.DataFrame], paths: Sequence[Path], variables, tim
     for frame, path in zip(frames, paths, strict=True):
         header = list(frame.columns)
         tcol = time_column(header, frame, path, time_col)
-        columns = {c: numeric_column(frame, c, path) for c in header if c != tcol}
+        columns = {
+            c: numeric_column(frame, c, path, _at(frame, tcol, sensor=c))
+            for c in header
+            if c != tcol
+        }
         index = parse_times(frame[tcol], path, tcol)
         parts.append(pd.DataFrame(columns, index=index))
     wide = pd.concat(parts, axis=0) if len(parts) > 1 else parts[0]
@@ -182,12 +186,23 @@ def _long_rows(frame: pd.DataFrame, path: Path, variables, time_col) -> pd.DataF
     chosen = _value_columns(others, variables, path)
     out = pd.DataFrame({"time": parse_times(frame[known["time"]], path, known["time"])})
     out["sensor"] = frame[known["sensor"]].fillna("").str.strip().to_numpy()
+    where = _at(frame, known["time"], id_column=known["sensor"])
     for key in ("lat", "lon", "cost"):
         if known[key] is not None:
-            out[key] = numeric_column(frame, known[key], path)
+            out[key] = numeric_column(frame, known[key], path, where)
     for column in chosen:
-        out[column] = numeric_column(frame, column, path)
+        out[column] = numeric_column(frame, column, path, where)
     return out
+
+
+def _at(frame: pd.DataFrame, time_col: str, sensor: str | None = None, id_column=None):
+    """Describe data row i of `frame` for messages: "sensor 'a' at 2020-01-01 00:00"."""
+
+    def where(i: int) -> str:
+        name = sensor if id_column is None else frame[id_column].iloc[i]
+        return f"sensor '{name}' at {frame[time_col].iloc[i]}"
+
+    return where
 
 
 def _value_columns(others: list[str], variables, path: Path) -> list[str]:
@@ -233,7 +248,7 @@ def _long_coords(frame: pd.DataFrame, ids: list[str], source: str) -> pd.DataFra
         if missing.any():
             raise InputError(f"{source}: sensor '{ids[int(np.argmax(missing))]}' has no {column}")
     check_latitudes(coords["lat"].to_numpy(), ids, source)
-    coords["lon"] = normalize_lon(coords["lon"].to_numpy())
+    coords["lon"] = checked_lon(coords["lon"].to_numpy(), ids, source)
     return coords
 
 

@@ -8,6 +8,7 @@ the per-sensor coords ``row`` and ``col`` and the attributes ``grid_nrows``, ``g
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,11 +73,40 @@ def open_netcdf(
 
 def _open(path: Path) -> xr.Dataset:
     try:
-        return xr.open_dataset(path, engine="netcdf4", chunks=None, cache=False)
+        ds = xr.open_dataset(path, engine="netcdf4", chunks=None, cache=False)
     except Exception as exc:  # netCDF4/HDF5 raise OSError, RuntimeError, ValueError, ...
         raise InputError(
             f"{path}: cannot be read as NetCDF ({type(exc).__name__}: {exc}); "
             "give NetCDF files, or CSV files with a .csv suffix"
+        ) from None
+    check_classic_complete(path)
+    return ds
+
+
+CLASSIC_MAGIC = (b"CDF\x01", b"CDF\x02")  # netCDF3 classic and 64-bit offset formats
+
+
+def check_classic_complete(path: Path) -> None:
+    """Refuse a netCDF3 file whose data end before its header says they do (a cut-short copy).
+
+    The netCDF library reads the missing part of a truncated classic file as fill values
+    without a word; scipy's reader maps the file and checks every variable against its size.
+    """
+    with open(path, "rb") as fh:
+        if fh.read(4) not in CLASSIC_MAGIC:
+            return
+    from scipy.io import netcdf_file
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            nc = netcdf_file(path, "r", mmap=True)
+            nc.variables.clear()
+            nc.close()
+    except Exception as exc:
+        raise InputError(
+            f"{path}: the netCDF3 file is truncated or damaged ({type(exc).__name__}: {exc}); "
+            "copy it again from its source"
         ) from None
 
 

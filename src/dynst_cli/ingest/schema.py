@@ -23,6 +23,7 @@ from dynst_cli import __version__
 from dynst_cli.atomic import sha256_file
 from dynst_cli.console import log
 from dynst_cli.errors import InputError
+from dynst_cli.ingest.coords import normalize_lon
 
 # Time steps per chunk: ~1.6 MB per variable for 1617 sensors; memory is bounded by one chunk.
 DEFAULT_CHUNK_TIME = 256
@@ -69,6 +70,32 @@ def check_latitudes(lat: np.ndarray, ids: Sequence[str], source: str) -> None:
             f"{source}: sensor '{ids[i]}' has latitude {lat[i]}, outside [-90, 90] "
             f"({int(bad.sum())} such sensors)"
         )
+
+
+def checked_lon(lon: np.ndarray, ids: Sequence[str], source: str) -> np.ndarray:
+    """Longitudes in degrees east mapped to [-180, 180), shape ``(n_sensor,)`` float64.
+
+    Values outside [-360, 360] are refused (InputError naming the first sensor); values outside
+    [-180, 180) are wrapped with a warning, since a typo (400 for 40) would otherwise move a
+    sensor silently.
+    """
+    lon = np.asarray(lon, dtype=np.float64)
+    bad = ~((lon >= -360.0) & (lon <= 360.0))
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise InputError(
+            f"{source}: sensor '{ids[i]}' has longitude {lon[i]}, outside [-360, 360] "
+            f"({int(bad.sum())} such sensors)"
+        )
+    wrapped = (lon < -180.0) | (lon >= 180.0)
+    if wrapped.any():
+        i = int(np.argmax(wrapped))
+        log(
+            f"warning: {source}: {int(wrapped.sum())} longitude(s) outside [-180, 180) taken as "
+            f"degrees east and wrapped (e.g. sensor '{ids[i]}': {lon[i]} -> "
+            f"{normalize_lon(lon[i : i + 1])[0]})"
+        )
+    return normalize_lon(lon)
 
 
 def check_unique(ids: Sequence[str], source: str) -> None:
@@ -123,16 +150,35 @@ def canonical_dataset(
 def drop_all_nan_sensors(ds: xr.Dataset, source: str = "the archive") -> xr.Dataset:
     """Drop the sensors that are NaN at every time step in every variable.
 
-    The test streams over the time chunks (dask), so a lazy archive is not loaded whole. The count
-    goes to the attribute ``n_dropped_all_nan``.
+    The same streaming pass (dask, chunk by chunk, so a lazy archive is not loaded whole) refuses
+    infinite values, including those too large for float32 (InputError naming the variable,
+    sensor and time). The count of dropped sensors goes to the attribute ``n_dropped_all_nan``.
     """
-    masks = dask.compute(*[ds[name].isnull().all("time").data for name in ds.data_vars])
-    all_nan = np.logical_and.reduce([np.asarray(m, dtype=bool) for m in masks])
+    names = list(ds.data_vars)
+    scans = [(ds[n].isnull().all("time").data, np.isinf(ds[n]).sum("time").data) for n in names]
+    results = dask.compute(*[part for pair in scans for part in pair])
+    all_nan = np.logical_and.reduce([np.asarray(m, dtype=bool) for m in results[0::2]])
+    for name, n_inf in zip(names, results[1::2], strict=True):
+        if np.asarray(n_inf).any():
+            _raise_non_finite(ds, name, np.asarray(n_inf), source)
     if all_nan.all():
         raise InputError(f"{source}: every sensor is NaN at every time step; no data to ingest")
     kept = ds.isel(sensor=np.flatnonzero(~all_nan)) if all_nan.any() else ds
     kept.attrs["n_dropped_all_nan"] = int(all_nan.sum())
     return kept
+
+
+def _raise_non_finite(ds: xr.Dataset, name: str, n_inf: np.ndarray, source: str) -> None:
+    """Name the first sensor and time where variable `name` is infinite (as float32)."""
+    sensor = int(np.argmax(n_inf > 0))
+    column = np.asarray(ds[name].isel(sensor=sensor).values, dtype=np.float32)
+    step = int(np.argmax(np.isinf(column)))
+    when = pd.Timestamp(ds["time"].values[step]).isoformat()
+    raise InputError(
+        f"{source}: variable '{name}' is not finite (or too large for float32) at sensor "
+        f"'{ds['sensor'].values[sensor]}', time {when} ({int(n_inf.sum())} such values); "
+        "fix or mask them (missing values must be NaN or the fill value)"
+    )
 
 
 def source_attrs(paths: Sequence[Path]) -> dict[str, str]:

@@ -14,8 +14,7 @@ import numpy as np
 import pandas as pd
 
 from dynst_cli.errors import InputError
-from dynst_cli.ingest.coords import normalize_lon
-from dynst_cli.ingest.schema import check_latitudes, check_unique
+from dynst_cli.ingest.schema import check_latitudes, check_unique, checked_lon
 from dynst_cli.ingest.tables import find_column, numeric_column, preview, read_frame, read_header
 
 ID_COLUMNS = ("sensor_id", "id", "sensor", "station", "station_id")
@@ -41,8 +40,9 @@ def read_sensor_table(path: Path) -> pd.DataFrame:
     Raises
     ------
     InputError
-        A required column is missing, a cell is not a number, an id repeats, a coordinate is
-        missing or a latitude lies outside [-90, 90].
+        A required column is missing, a cell is not a finite number, an id repeats, a
+        coordinate is missing, a latitude lies outside [-90, 90] or a longitude outside
+        [-360, 360] (longitudes outside [-180, 180) are wrapped with a warning).
     """
     header = read_header(path)
     columns = _columns(header, path)
@@ -52,10 +52,10 @@ def read_sensor_table(path: Path) -> pd.DataFrame:
     table = pd.DataFrame(index=pd.Index(ids, name="sensor"))
     for name, column in columns.items():
         if name != "id":
-            table[name] = numeric_column(frame, column, path)
+            table[name] = numeric_column(frame, column, path, lambda i: f"sensor '{ids.iloc[i]}'")
     _check_complete(table, path)
     check_latitudes(table["lat"].to_numpy(), list(table.index), str(path))
-    table["lon"] = normalize_lon(table["lon"].to_numpy())
+    table["lon"] = checked_lon(table["lon"].to_numpy(), list(table.index), str(path))
     return table
 
 

@@ -6,7 +6,7 @@ Line numbers count the header as line 1, so data row ``i`` (0-based) is line ``i
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -31,11 +31,24 @@ def read_header(path: Path) -> list[str]:
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise InputError(f"{path}: not a readable CSV text file ({exc})") from None
     header = [name.strip() for name in header]
+    _check_separator(header, path)
     repeated = sorted({name for name in header if header.count(name) > 1})
     if repeated:
         names = ", ".join(f"'{n}'" for n in repeated[:5])
         raise InputError(f"{path}, line 1: duplicate column names (sensor ids) {names}")
     return header
+
+
+def _check_separator(header: list[str], path: Path) -> None:
+    """Refuse a file separated by ';' or tabs: read as CSV it would be one column of text."""
+    if len(header) != 1:
+        return
+    for separator, name in ((";", "semicolons"), ("\t", "tabs")):
+        if separator in header[0]:
+            raise InputError(
+                f"{path}, line 1: the columns are separated by {name}, not commas; dynst reads "
+                "comma-separated CSV: convert the file (e.g. save it as CSV with ',' as separator)"
+            )
 
 
 def _first_rows(path: Path) -> list[str]:
@@ -69,25 +82,51 @@ def find_column(header: Sequence[str], names: Sequence[str]) -> str | None:
     return None
 
 
-def numeric_column(frame: pd.DataFrame, column: str, path: Path) -> np.ndarray:
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def numeric_column(
+    frame: pd.DataFrame, column: str, path: Path, where: Callable[[int], str] | None = None
+) -> np.ndarray:
     """Column as float64 with NaN for empty cells and NA markers, shape ``(n_rows,)``.
+
+    ``where(i)`` describes data row ``i`` in messages (e.g. its sensor and time).
 
     Raises
     ------
     InputError
-        A cell holds text that is not a number; the message names the line and column.
+        A cell holds text that is not a number, or a number that is not finite or too large for
+        float32 (``inf``, ``1e39``); the message names the line and column (and ``where``).
     """
     series = frame[column]
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-        return series.to_numpy(dtype=np.float64)
-    values = pd.to_numeric(series, errors="coerce")
-    bad = values.isna() & series.notna()
-    if bad.any():
-        i = int(np.argmax(bad.to_numpy()))
-        raise InputError(
-            f"{path}, line {i + 2}, column '{column}': '{series.iloc[i]}' is not a number"
-        )
-    return values.to_numpy(dtype=np.float64)
+        values = series.to_numpy(dtype=np.float64)
+    else:
+        parsed = pd.to_numeric(series, errors="coerce")
+        bad = parsed.isna() & series.notna()
+        if bad.any():
+            i = int(np.argmax(bad.to_numpy()))
+            raise InputError(
+                f"{path}, line {i + 2}, column '{column}': '{series.iloc[i]}' is not a number"
+            )
+        values = parsed.to_numpy(dtype=np.float64)
+    _check_finite(values, series, column, path, where)
+    return values
+
+
+def _check_finite(values: np.ndarray, series: pd.Series, column: str, path: Path, where) -> None:
+    """Refuse infinite values and values beyond float32's range (they would become infinite)."""
+    with np.errstate(invalid="ignore"):
+        bad = np.isinf(values) | (np.abs(values) > FLOAT32_MAX)
+    if not bad.any():
+        return
+    i = int(np.argmax(bad))
+    context = f" ({where(i)})" if where else ""
+    raise InputError(
+        f"{path}, line {i + 2}, column '{column}'{context}: '{series.iloc[i]}' is not a finite "
+        f"number within float32's range (|x| <= {FLOAT32_MAX:.4g}); {int(bad.sum())} such "
+        "value(s): fix or blank them (blank cells are read as missing)"
+    )
 
 
 def looks_like_dates(series: pd.Series, n: int = 5) -> bool:
@@ -116,8 +155,8 @@ def parse_times(series: pd.Series, path: Path, column: str) -> pd.DatetimeIndex:
         raise InputError(f"{path}, column '{column}': holds numbers, not dates")
     try:
         parsed = pd.to_datetime(series, errors="coerce")
-    except (ValueError, TypeError) as exc:  # e.g. mixed time zones
-        raise InputError(f"{path}, column '{column}': cannot read the dates ({exc})") from None
+    except (ValueError, TypeError):  # changing UTC offsets, e.g. +00:00 / +01:00 across DST
+        parsed = _to_utc(series, path, column)
     bad = parsed.isna().to_numpy()
     if bad.any():
         i = int(np.argmax(bad))
@@ -129,6 +168,19 @@ def parse_times(series: pd.Series, path: Path, column: str) -> pd.DatetimeIndex:
         log(f"{path}: timestamps carry a time zone; stored as UTC")
         index = index.tz_convert("UTC").tz_localize(None)
     return index
+
+
+def _to_utc(series: pd.Series, path: Path, column: str) -> pd.Series:
+    """Timestamps with changing UTC offsets, converted to UTC (and said so on stderr)."""
+    try:
+        parsed = pd.to_datetime(series, errors="coerce", utc=True)
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"{path}, column '{column}': cannot read the dates ({exc})") from None
+    log(
+        f"{path}: column '{column}' has timestamps with changing UTC offsets (e.g. across a "
+        "daylight-saving change); converted to UTC"
+    )
+    return parsed
 
 
 def time_column(
