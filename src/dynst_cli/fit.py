@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -13,9 +15,9 @@ from dynst_cli import __version__
 from dynst_cli import distributed as dist
 from dynst_cli.config import FitConfig, validate
 from dynst_cli.data import SensorData, load_dataset
-from dynst_cli.errors import InputError, UsageError
+from dynst_cli.errors import DynstError, InputError, UsageError
 from dynst_cli.evaluate import headline
-from dynst_cli.mask import rank_sensors, take_first
+from dynst_cli.mask import check_keeps_some, rank_sensors, take_first
 from dynst_cli.model import ForecastModel
 from dynst_cli.plan.constraints import SitingConstraints
 from dynst_cli.run import (
@@ -82,13 +84,30 @@ def fit_run(
     (the other ranks return {}).
     """
     validate(config)
-    with dist.process_group(config.train.device):
+    with dist.process_group(config.train.device), _removed_on_error(Path(run_path)):
         return _fit(dataset_path, run_path, config, resume, constraints, on_epoch)
+
+
+@contextlib.contextmanager
+def _removed_on_error(run_path: Path):
+    """Remove the run directory on a reported failure (bad data, no space) if this fit made it.
+
+    A directory that existed before (a resumed run, a folder the user made) is left as it was;
+    an interrupted fit (Ctrl-C, SIGTERM) keeps its checkpoint for `--resume`.
+    """
+    existed = run_path.exists()
+    try:
+        yield
+    except DynstError:
+        if not existed and dist.is_main():
+            shutil.rmtree(run_path, ignore_errors=True)
+        raise
 
 
 def _fit(dataset_path, run_path, config: FitConfig, resume, constraints, on_epoch) -> dict:
     run = RunDir(run_path)
     data = load_dataset(dataset_path, config.data.variables, mmap=config.data.mmap)
+    check_keeps_some(data.n_sensors, config.mask.sparsity)
     record = run_record(config, Path(dataset_path), data, constraints)
     _check_run_target(run, record, resume)
     select = make_select(constraints, data)

@@ -17,6 +17,7 @@ from dynst_cli import __version__
 from dynst_cli.atomic import sha256_file
 from dynst_cli.backbones.spec import BackboneSpec, GridLayout
 from dynst_cli.config import FitConfig
+from dynst_cli.console import log
 from dynst_cli.data import StandardScaler
 from dynst_cli.errors import InputError, UsageError
 from dynst_cli.model import ForecastModel, build_model
@@ -99,10 +100,39 @@ def read_recent(path: Path, bundle: dict, kept_ids: list[str], t_in: int):
         if ds.sizes["time"] < t_in:
             raise InputError(f"{path}: {ds.sizes['time']} time steps, the model needs {t_in}")
         recent = ds.isel(time=slice(-t_in, None)).sel(sensor=kept_ids)
+        _check_steps(path, recent["time"].values, int(bundle["step_seconds"]))
         values = np.stack(
             [recent[v].transpose("time", "sensor").values for v in bundle["variables"]], -1
         )
+        warn_mostly_missing(path, values, kept_ids)
         return values.astype(np.float32), recent["time"].values
+
+
+def _check_steps(path: Path, times: np.ndarray, step_seconds: int) -> None:
+    """Refuse recent data whose last steps are not the model's step apart (gaps, other rates)."""
+    steps = np.unique(np.diff(times).astype("timedelta64[s]").astype(np.int64))
+    if steps.size and (steps.size > 1 or int(steps[0]) != step_seconds):
+        found = ", ".join(f"{int(x)} s" for x in steps[:3])
+        raise InputError(
+            f"{path}: the last steps are {found} apart, but the model was trained on steps of "
+            f"{step_seconds} s; give recent data on the same regular time axis "
+            "(`dynst ingest --resample`)"
+        )
+
+
+MOSTLY_MISSING = 0.5  # share of the input window above which a kept sensor is reported
+
+
+def warn_mostly_missing(path: Path, values: np.ndarray, kept_ids: list[str]) -> None:
+    """Warn about kept sensors missing in most of the input window, values (t_in, K, C)."""
+    share = np.isnan(values).mean(axis=(0, 2)) if values.size else np.zeros(0)
+    bad = np.flatnonzero(share > MOSTLY_MISSING)
+    if bad.size:
+        named = ", ".join(f"{kept_ids[i]} ({share[i]:.0%})" for i in bad[:10])
+        log(
+            f"warning: {path}: {bad.size} kept sensor(s) missing in most of the last "
+            f"{values.shape[0]} steps: {named}; the forecast leans on the others"
+        )
 
 
 def predict_from_plan(run_path: str | Path, plan: dict, data_path: str | Path) -> xr.Dataset:

@@ -19,7 +19,7 @@ from dynst_cli.config import FitConfig
 from dynst_cli.data import SensorData, StandardScaler, load_dataset
 from dynst_cli.errors import InputError, UsageError
 from dynst_cli.evaluate import evaluate, headline
-from dynst_cli.mask import n_keep_for
+from dynst_cli.mask import check_keeps_some
 from dynst_cli.plan.constraints import SitingConstraints
 from dynst_cli.plan.schema import PLAN_FORMAT
 from dynst_cli.run import CONFIG, METRICS, MODEL, RANKING, RunDir
@@ -29,9 +29,10 @@ PLANS_DIR = "plans"
 
 
 def check_sparsity(sparsity: float) -> float:
+    """`sparsity` as a float in [0, 1) (-0.0 becomes 0.0), or a usage error."""
     if not 0.0 <= sparsity < 1.0:
         raise UsageError(f"--sparsity must lie in [0, 1), got {sparsity}")
-    return float(sparsity)
+    return float(sparsity) + 0.0
 
 
 def load_for_run(run: RunDir, data_path: str | Path | None = None):
@@ -61,6 +62,8 @@ def prune_run(
 ) -> dict:
     """The plan (a dict in the `plan.json` layout) for keeping N - round(S*N) sensors."""
     sparsity = check_sparsity(sparsity)
+    if finetune_epochs is not None and finetune_epochs < 0:
+        raise UsageError(f"--finetune-epochs must be an integer >= 0, got {finetune_epochs}")
     run = RunDir(run_path).require()
     config, data, prep = load_for_run(run, data_path)
     ranking = run.read_json(RANKING)
@@ -111,7 +114,7 @@ def dense_test(metrics: dict) -> tuple[dict, str]:
 
 def choose(order: np.ndarray, data: SensorData, sparsity: float, constraints):
     """Keep vector, reason per sensor and notes for `sparsity`, in the run's rank order."""
-    n_keep = n_keep_for(data.n_sensors, sparsity)
+    n_keep = check_keeps_some(data.n_sensors, sparsity)
     if constraints is None or constraints.is_empty():
         keep = np.zeros(data.n_sensors, dtype=bool)
         keep[order[:n_keep]] = True

@@ -47,6 +47,10 @@ class RunDir:
 
     def require(self) -> RunDir:
         """Raise a usage error unless this is a run directory with a finished model."""
+        if self.path.exists() and not self.path.is_dir():
+            raise UsageError(
+                f"{self.path} is a file, not a run directory: give the folder `dynst fit -o` wrote"
+            )
         if not self.path.is_dir():
             raise UsageError(
                 f"run directory {self.path} does not exist (create it with `dynst fit`)"

@@ -26,7 +26,7 @@ from dynst_cli import distributed as dist
 from dynst_cli.config import FitConfig
 from dynst_cli.data import SensorData, StandardScaler, WindowSource, chronological_splits
 from dynst_cli.data.splits import Split
-from dynst_cli.errors import UsageError
+from dynst_cli.errors import InputError, UsageError
 from dynst_cli.evaluate import evaluate
 from dynst_cli.mask import SparsitySchedule, drop_and_regrow, dynst_loss, prune_to, regrow_init
 from dynst_cli.model import ForecastModel, backbone_spec, build_model
@@ -120,6 +120,24 @@ def train_step(model, optimizer, batch, gate, l1_lambda: float) -> float:
     return float(loss.detach())
 
 
+def check_finite_loss(loss: float, batch, source: WindowSource) -> None:
+    """Stop training at the first non-finite loss, naming the time span of the batch.
+
+    A NaN or infinite loss would poison every weight it touches; it comes from values too large
+    for float32 in the data or from a learning rate that makes training diverge.
+    """
+    if math.isfinite(loss):
+        return
+    where = ""
+    if batch.starts is not None and len(batch.starts):
+        first, last = (str(t)[:19] for t in source.span(batch.starts))
+        where = f" on the batch of windows from {first} to {last}"
+    raise InputError(
+        f"the training loss became {loss}{where}: the data hold values too large to train on "
+        "there (check them, or re-ingest), or the learning rate (train.lr) is too high"
+    )
+
+
 def update_mask(gate, schedule: SparsitySchedule, step: int, select: Select) -> tuple[int, int]:
     """Apply the schedule's decision at `step`; returns (sensors dropped, sensors regrown)."""
     keep = gate.keep.detach().cpu().numpy() > 0.5
@@ -186,6 +204,7 @@ def run_epochs(
                     forward_model, optimizer, batch.to(prep.device), gate, config.mask.l1_lambda
                 )
             )
+            check_finite_loss(losses[-1], batch, prep.source)
             if schedule.is_update_step(state.step):
                 d, r = update_mask(gate, schedule, state.step, select)
                 dropped, regrown = dropped + d, regrown + r
@@ -222,7 +241,8 @@ def finetune(prep: Prepared, config: FitConfig, keep: np.ndarray, epochs: int) -
     for epoch in range(epochs):
         # Seeded apart from the fit's epochs so that fine-tuning does not replay their order.
         for batch in epoch_batches(prep, config, FINETUNE_EPOCH_OFFSET + epoch):
-            train_step(model, optimizer, batch.to(prep.device), gate, 0.0)
+            loss = train_step(model, optimizer, batch.to(prep.device), gate, 0.0)
+            check_finite_loss(loss, batch, prep.source)
 
 
 def train_fixed(data: SensorData, config: FitConfig, keep: np.ndarray) -> Prepared:

@@ -10,6 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+import xarray as xr
 from shapely.geometry import Point, shape
 
 from dynst_cli.atomic import sha256_file
@@ -233,7 +234,8 @@ def test_cli_explicit_format_overrides_extension(tmp_path, plan_file):
 @pytest.fixture
 def dataset_and_plan(tmp_path, point_plan):
     dataset = tmp_path / "dataset.nc"
-    dataset.write_bytes(b"not really netcdf, only hashed")
+    ids = [s["sensor_id"] for s in point_plan["sensors"]]
+    xr.Dataset(coords={"sensor": ("sensor", ids)}).to_netcdf(dataset, engine="netcdf4")
     point_plan["dataset_sha256"] = sha256_file(dataset)
     plan_path = tmp_path / "matched.json"
     write_plan(point_plan, plan_path)

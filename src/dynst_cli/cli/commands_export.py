@@ -68,7 +68,8 @@ def export_plan(
 
     CSV: sensor_id,lat,lon,rank,score,keep,reason[,cost,selection_frequency,row,col].
     """
-    from dynst_cli.plan.export import check_geometry, write_csv, write_geojson
+    from dynst_cli.atomic import together
+    from dynst_cli.plan.export import check_geometry, check_sensors_in, write_csv, write_geojson
     from dynst_cli.plan.maps import draw_map
     from dynst_cli.plan.schema import read_plan
 
@@ -77,12 +78,15 @@ def export_plan(
     plan = read_plan(plan_path)
     check_geometry(plan, geometry)
     dataset_checked = _check_dataset(plan, plan_path, dataset, force)
-    if out_format == "geojson":
-        write_geojson(plan, output, geometry, precision)
-    else:
-        write_csv(plan, output, precision)
-    if map_path is not None:
-        draw_map(plan, map_path)
+    if dataset_checked:  # same dataset: still refuse a plan edited to name other sensors
+        check_sensors_in(plan, plan_path, dataset)
+    with together():  # the table and the map replace earlier files together, or neither does
+        if out_format == "geojson":
+            write_geojson(plan, output, geometry, precision)
+        else:
+            write_csv(plan, output, precision)
+        if map_path is not None:
+            draw_map(plan, map_path)
     _report(plan, plan_path, output, out_format, geometry, map_path, dataset_checked, as_json)
 
 

@@ -66,12 +66,21 @@ def ingest(
     chunk_time: Annotated[
         int, typer.Option("--chunk-time", help="Time steps per chunk in memory and on disk (>= 1).")
     ] = DEFAULT_CHUNK_TIME,
+    resample: Annotated[
+        str | None,
+        typer.Option(
+            "--resample",
+            help="Put an irregular time axis on a regular one of this step (e.g. 1h): the mean "
+            "of each interval, empty intervals missing.",
+            show_default=False,
+        ),
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the summary as one JSON object.")
     ] = False,
 ) -> None:
     _check_output(output, archives, sensors)
-    ds = open_archive(archives, var, sensors, time_col, units, chunk_time)
+    ds = open_archive(archives, var, sensors, time_col, units, chunk_time, resample)
     log(f"writing {ds.sizes['sensor']} sensors x {ds.sizes['time']} time steps to {output}")
     write_dataset(ds, output, chunk_time)
     summary = {"output": str(output), **summarize(ds)}

@@ -29,7 +29,7 @@ from dynst_cli.config import FitConfig
 from dynst_cli.data import SensorData
 from dynst_cli.errors import UsageError
 from dynst_cli.evaluate import evaluate, headline
-from dynst_cli.mask import n_keep_for
+from dynst_cli.mask import check_keeps_some
 from dynst_cli.prune import check_sparsity, load_for_run
 from dynst_cli.run import RANKING, RunDir
 from dynst_cli.train import train_fixed
@@ -158,13 +158,14 @@ def compare_run(
         raise UsageError(f"--seeds must be at least 1, got {seeds}")
     run = RunDir(run_path).require()
     config, data, prep = load_for_run(run, data_path)
+    n_keeps = {s: check_keeps_some(data.n_sensors, s) for s in sparsities}  # before any training
     config = with_epochs(config, epochs)
     snapshots = training_snapshots(data, prep.splits["train"].stop)
     order = run_order(run)
     result = CompareResult(results=[], dense={})
     report = on_result or (lambda row, seconds: None)
     for sparsity in sparsities:
-        n_keep = n_keep_for(data.n_sensors, sparsity)
+        n_keep = n_keeps[sparsity]
         for method, seed, ranking in rankings(methods, seeds, order, snapshots):
             metrics, seconds = score_keep_set(data, config, keep_mask(ranking, n_keep))
             row = {"method": method, "sparsity": sparsity, "n_keep": n_keep, "seed": seed}

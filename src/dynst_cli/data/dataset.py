@@ -140,3 +140,8 @@ def _check_canonical(ds: xr.Dataset, path: Path) -> None:
     time = ds["time"].values
     if time.size > 1 and not np.all(np.diff(time) > np.timedelta64(0, "ns")):
         raise InputError(f"{path}: time is not strictly increasing")
+    if time.size > 2 and np.unique(np.diff(time)).size > 1:
+        raise InputError(
+            f"{path}: the time axis is irregular, so windows would straddle its gaps; "
+            "re-create it with `dynst ingest ... --resample FREQ` (e.g. 1h)"
+        )

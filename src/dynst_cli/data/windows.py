@@ -25,6 +25,7 @@ class Batch:
     y : (B, T_out, N, C) scaled targets, 0 where missing.
     observed : (B, T_out, N, C) bool, True where a target was measured.
     tod : (B,) time-of-day bin of the last history step; dow : (B,) day of week (Monday = 0).
+    starts : (B,) int64 window start indices (to name a batch's time span in messages).
     """
 
     x: torch.Tensor
@@ -32,9 +33,11 @@ class Batch:
     observed: torch.Tensor
     tod: torch.Tensor
     dow: torch.Tensor
+    starts: np.ndarray | None = None
 
     def to(self, device: torch.device) -> Batch:
-        return Batch(*(t.to(device) for t in (self.x, self.y, self.observed, self.tod, self.dow)))
+        tensors = (t.to(device) for t in (self.x, self.y, self.observed, self.tod, self.dow))
+        return Batch(*tensors, starts=self.starts)
 
 
 class WindowSource:
@@ -52,6 +55,7 @@ class WindowSource:
         self.values = values  # raw, NaN where missing; scaled batch by batch
         self.scaler = scaler
         self.t_in, self.t_out = t_in, t_out
+        self.time = time
         self.steps_per_day = max(1, int(round(86400 / step_seconds)))
         seconds = (time - time.astype("datetime64[D]")).astype("timedelta64[s]").astype(np.int64)
         self.tod = (seconds // step_seconds) % self.steps_per_day
@@ -74,7 +78,13 @@ class WindowSource:
             observed=torch.from_numpy(np.ascontiguousarray(observed[:, fut])),
             tod=torch.from_numpy(self.tod[last]),
             dow=torch.from_numpy(self.dow[last]),
+            starts=starts,
         )
+
+    def span(self, starts: np.ndarray) -> tuple[np.datetime64, np.datetime64]:
+        """First and last time step (history to target) covered by the windows at `starts`."""
+        last = int(starts.max()) + self.t_in + self.t_out - 1
+        return self.time[int(starts.min())], self.time[last]
 
     def batches(
         self, starts: np.ndarray, batch_size: int, rng: np.random.Generator | None = None

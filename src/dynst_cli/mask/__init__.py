@@ -1,7 +1,7 @@
 """DynST, independent of any backbone: stream morph, sensor gate, schedule, drop-and-regrow,
 ranking and the training loss."""
 
-from dynst_cli.mask.counts import n_keep_for, n_off_for, round_half_up
+from dynst_cli.mask.counts import check_keeps_some, n_keep_for, n_off_for, round_half_up
 from dynst_cli.mask.gate import SensorGate
 from dynst_cli.mask.loss import dynst_loss, masked_mae, masked_mse
 from dynst_cli.mask.morph import morph_graph, morph_grid, unmorph_graph, unmorph_grid
@@ -28,6 +28,7 @@ __all__ = [
     "masked_mse",
     "morph_graph",
     "morph_grid",
+    "check_keeps_some",
     "n_keep_for",
     "n_off_for",
     "priority_order",

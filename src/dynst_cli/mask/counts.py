@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 
+from dynst_cli.errors import UsageError
+
 
 def round_half_up(x: float) -> int:
     """``floor(x + 0.5)``: 2.5 -> 3, 3.5 -> 4 (unlike Python's banker's `round`)."""
@@ -22,3 +24,19 @@ def n_off_for(n_sensors: int, sparsity: float) -> int:
 def n_keep_for(n_sensors: int, sparsity: float) -> int:
     """Number of sensors kept at `sparsity`: ``N - floor(S*N + 0.5)``."""
     return n_sensors - n_off_for(n_sensors, sparsity)
+
+
+def check_keeps_some(n_sensors: int, sparsity: float) -> int:
+    """Sensors kept at `sparsity`, or a usage error when that would be none.
+
+    A plan of zero sensors forecasts nothing from nothing; the message gives the largest sparsity
+    that keeps one: ``N - floor(S*N + 0.5) >= 1`` holds for ``S < (N - 0.5) / N``.
+    """
+    n_keep = n_keep_for(n_sensors, sparsity)
+    if n_keep < 1:
+        bound = (n_sensors - 0.5) / n_sensors
+        raise UsageError(
+            f"--sparsity {sparsity} keeps 0 of {n_sensors} sensor{'s' if n_sensors > 1 else ''}; "
+            f"at least one must be kept: use a sparsity below {bound:.4g}"
+        )
+    return n_keep

@@ -30,7 +30,7 @@ import shapely
 from shapely.geometry import MultiPolygon, Point, box, mapping
 
 from dynst_cli.atomic import write_text
-from dynst_cli.errors import UsageError
+from dynst_cli.errors import InputError, UsageError
 
 GEOMETRIES = ("point", "cell")
 DEFAULT_PRECISION = 6  # decimals of a degree: 0.1 m, well below any sensor's siting accuracy
@@ -72,6 +72,28 @@ def plan_to_geodataframe(plan: dict, geometry: str = "point") -> gpd.GeoDataFram
     data = {key: [sensor.get(key) for sensor in sensors] for key in columns}
     shapes = [_sensor_shape(sensor, plan["grid"], geometry) for sensor in sensors]
     return gpd.GeoDataFrame(data, geometry=shapes, crs="EPSG:4326")
+
+
+def check_sensors_in(plan: dict, plan_path, dataset) -> None:
+    """Raise InputError when the plan names sensors that `dataset` does not hold.
+
+    The dataset hash alone cannot catch a plan edited by hand (or exported with --force against
+    another dataset): a sensor id the dataset lacks would be exported as a phantom sensor.
+    """
+    import xarray as xr
+
+    try:
+        with xr.open_dataset(dataset, engine="netcdf4") as ds:
+            ids = set(ds["sensor"].values.astype(str))
+    except Exception as exc:
+        raise InputError(f"{dataset}: not a readable dynst dataset ({exc})") from None
+    phantom = [s["sensor_id"] for s in plan["sensors"] if s["sensor_id"] not in ids]
+    if phantom:
+        shown = ", ".join(phantom[:10])
+        raise InputError(
+            f"{plan_path} names {len(phantom)} sensor(s) that {dataset} does not hold: {shown}; "
+            "prune the run again to get a plan of this dataset's sensors"
+        )
 
 
 def check_geometry(plan: dict, geometry: str) -> None:

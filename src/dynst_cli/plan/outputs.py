@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dynst_cli.atomic import together
 from dynst_cli.plan.curve import write_curve
 from dynst_cli.plan.schema import write_plan
 from dynst_cli.prune import prune_run
@@ -26,14 +27,14 @@ def plan_filename(sparsity: float) -> str:
 def prune_many(run, sparsities, folder: Path, finetune_epochs, constraints, data):
     """One plan per sparsity in `folder`, plus `curve.csv` and `curve.png` of test error."""
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    rows, dense = [], None
-    for sparsity in sparsities:
-        plan = prune_one(
-            run, sparsity, folder / plan_filename(sparsity), finetune_epochs, constraints, data
-        )
-        test = plan["metrics"]["test"]
-        rows.append({"sparsity": sparsity, "n_keep": plan["n_keep"], **test})
-        dense = plan["metrics"]["dense_test"]
-    write_curve(rows, dense, folder / "curve.csv", folder / "curve.png")
+    plans = [prune_one(run, s, None, finetune_epochs, constraints, data) for s in sparsities]
+    rows = [
+        {"sparsity": s, "n_keep": plan["n_keep"], **plan["metrics"]["test"]}
+        for s, plan in zip(sparsities, plans, strict=True)
+    ]
+    dense = plans[-1]["metrics"]["dense_test"]
+    with together():  # the plans and the curve replace earlier ones together, or none does
+        for sparsity, plan in zip(sparsities, plans, strict=True):
+            write_plan(plan, folder / plan_filename(sparsity))
+        write_curve(rows, dense, folder / "curve.csv", folder / "curve.png")
     return rows, dense
