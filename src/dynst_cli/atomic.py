@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from dynst_cli.errors import OutputError
+from dynst_cli.errors import OutputError, UsageError
 
 # errno values that mean "this output cannot be written here", whatever the command: no space,
 # no permission, a read-only file system, a quota. Reported as exit 5, naming the path.
@@ -65,6 +65,8 @@ def atomic_path(target: str | os.PathLike, suffix: str | None = None) -> Iterato
     (no space, no permission, read-only) raises OutputError naming it.
     """
     target = resolve_target(target)
+    if target.is_dir():
+        raise UsageError(f"{target} is a folder: name the file to write")
     if is_special(target):
         with _write_through(target, suffix) as tmp:
             yield tmp
@@ -131,15 +133,34 @@ def together() -> Iterator[None]:
             raise
 
 
+# Free space below which a writer's failure is put down to a full disk: writers such as
+# netCDF4/HDF5 report "no space" as a RuntimeError without an errno.
+NEARLY_FULL_BYTES = 1 << 20
+
+
 @contextlib.contextmanager
 def _output_errors(target: Path) -> Iterator[None]:
-    """Turn an OSError that means 'cannot write here' into OutputError naming `target`."""
+    """Turn an error that means 'cannot write here' into OutputError naming `target`."""
     try:
         yield
     except OSError as exc:
         if exc.errno not in WRITE_ERRNOS:
             raise
         raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from exc
+    except (RuntimeError, ValueError) as exc:
+        if not _nearly_full(target.parent):
+            raise
+        raise OutputError(
+            f"cannot write {target}: no space left on its file system ({exc})"
+        ) from exc
+
+
+def _nearly_full(folder: Path) -> bool:
+    try:
+        fs = os.statvfs(folder)
+    except OSError:
+        return False
+    return fs.f_bavail * fs.f_frsize < NEARLY_FULL_BYTES
 
 
 def _current_umask() -> int:

@@ -129,7 +129,7 @@ def load_recipe(path: str | Path) -> FitConfig:
     except FileNotFoundError:
         raise UsageError(f"recipe {path} does not exist") from None
     except yaml.YAMLError as exc:
-        raise InputError(f"recipe {path} is not valid YAML: {exc}") from None
+        raise InputError(f"recipe {path} is not valid YAML: {' '.join(str(exc).split())}") from None
     if raw is not None and not isinstance(raw, dict):
         raise InputError(f"recipe {path}: expected a mapping of sections, got {type(raw).__name__}")
     return FitConfig.from_dict(raw or {}, source=f"recipe {path}")

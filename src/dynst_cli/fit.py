@@ -222,9 +222,6 @@ def _write_results(
         gate.scores.detach().cpu().numpy(),
         gate.dropped_at.cpu().numpy(),
     )
-    run.save_torch(MODEL, model_bundle(prep, data))
-    run.write_json(RANKING, ranking_record(ranking, data, keep))
-    run.write_json(HISTORY, state.history)
     summary = {
         "n_sensors": data.n_sensors,
         "n_keep": int(gate.keep.sum()),
@@ -234,9 +231,30 @@ def _write_results(
         "sparse": {split: headline(m) for split, m in sparse.items()},
         "sparse_horizon": {split: m["horizon"] for split, m in sparse.items()},
     }
+    _check_finite_metrics(summary, data)
+    run.save_torch(MODEL, model_bundle(prep, data))
+    run.write_json(RANKING, ranking_record(ranking, data, keep))
+    run.write_json(HISTORY, state.history)
     run.write_json(METRICS, summary)
     run.write_json(TIMINGS, {**timings, "epochs": state.epoch})
     return summary
+
+
+def _check_finite_metrics(summary: dict, data: SensorData) -> None:
+    """Refuse errors that overflowed: values near float32's limit cannot be scored."""
+    headline_errors = [
+        m[key]
+        for name in ("dense_warmup", "dense", "sparse")
+        for m in (summary.get(name) or {}).values()
+        for key in ("mae", "rmse")
+    ]
+    if all(np.isfinite(v) for v in headline_errors if v is not None):
+        return
+    largest = float(np.nanmax(np.abs(data.values)))
+    raise InputError(
+        f"the forecast errors overflow (largest |value| in the dataset is {largest:.4g}): the "
+        "data hold values too large to score in float32; check the archive and its units"
+    )
 
 
 def dense_reference_model(data: SensorData, config: FitConfig) -> Prepared:

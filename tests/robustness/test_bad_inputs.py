@@ -256,6 +256,193 @@ ROWS = [
         ["model.pt"],
         "{tmp}/f.nc",
     ),
+    # ---------------------------------------------------------------- poisoned numbers, time axes
+    (
+        "ingest-inf-value",
+        "ingest {inf_csv} --sensors {table} -o {tmp}/d.nc",
+        3,
+        ["inf.csv, line 3", "sensor 'b'", "2020-01-01 01:00", "finite"],
+        "{tmp}/d.nc",
+    ),
+    (
+        "ingest-float32-overflow",
+        "ingest {huge_csv} --sensors {table} -o {existing}",
+        3,
+        ["huge.csv, line 2", "sensor 'a'", "1e+39", "float32"],
+        "={existing}",
+    ),
+    (
+        "ingest-table-lon-inf",
+        "ingest {wide_csv} --sensors {table_lon_inf} -o {tmp}/d.nc",
+        3,
+        ["lon-inf.csv", "sensor 'b'", "finite"],
+        "{tmp}/d.nc",
+    ),
+    (
+        "ingest-table-lon-400",
+        "ingest {wide_csv} --sensors {table_lon_400} -o {tmp}/d.nc",
+        3,
+        ["sensor 'b'", "400", "[-360, 360]"],
+        "{tmp}/d.nc",
+    ),
+    (
+        "ingest-irregular-time",
+        "ingest {irregular_csv} --sensors {table} -o {tmp}/d.nc",
+        3,
+        ["irregular", "most steps are 1h", "--resample 1h"],
+        "{tmp}/d.nc",
+    ),
+    (
+        "ingest-resample-not-fixed",
+        "ingest {irregular_csv} --sensors {table} --resample abc -o {tmp}/d.nc",
+        2,
+        ["--resample abc", "fixed time step"],
+        "{tmp}/d.nc",
+    ),
+    (
+        "ingest-semicolon-csv",
+        "ingest {semicolon_csv} --sensors {table} -o {tmp}/d.nc",
+        3,
+        ["semicolon.csv, line 1", "semicolons", "comma"],
+        "{tmp}/d.nc",
+    ),
+    (
+        "ingest-netcdf3-truncated",
+        "ingest {nc3_truncated} -o {tmp}/d.nc",
+        3,
+        ["nc3.nc", "truncated"],
+        "{tmp}/d.nc",
+    ),
+    (
+        "fit-non-finite-loss",
+        "fit {dataset} -o {tmp}/r --recipe {recipe_diverging}",
+        3,
+        ["training loss became", "batch of windows from 2024-01-", "train.lr"],
+        "{tmp}/r",
+    ),
+    (
+        "fit-dataset-with-inf",
+        "fit {inf_dataset} -o {tmp}/r --recipe {recipe}",
+        3,
+        ["sensor 's003'", "infinite", "2024-01-07t06:00:00"],
+        "{tmp}/r",
+    ),
+    (
+        "fit-values-overflow-the-errors",
+        "fit {huge_dataset} -o {tmp}/r --recipe {recipe}",
+        3,
+        ["overflow", "3e+38"],
+        "{tmp}/r",
+    ),
+    (
+        "fit-too-short-says-what-the-split-needs",
+        "fit {dataset} -o {tmp}/r --recipe {recipe} --t-in 150",
+        3,
+        ["300 time steps", "needs at least", "--t-in / --t-out"],
+        "{tmp}/r",
+    ),
+    # ---------------------------------------------------------------- configuration values
+    (
+        "fit-recipe-lr-text",
+        "fit {dataset} -o {tmp}/r --recipe {recipe_lr}",
+        2,
+        ["train.lr", "'abc'", "> 0"],
+        "{tmp}/r",
+    ),
+    (
+        "fit-recipe-hidden-quoted",
+        "fit {dataset} -o {tmp}/r --recipe {recipe_hidden}",
+        2,
+        ["model.hidden", "an integer >= 1", "'64'"],
+        "{tmp}/r",
+    ),
+    (
+        "fit-recipe-batch-size-0",
+        "fit {dataset} -o {tmp}/r --recipe {recipe_batch}",
+        2,
+        ["train.batch_size", ">= 1", "got 0"],
+        "{tmp}/r",
+    ),
+    (
+        "fit-recipe-regrow-alpha",
+        "fit {dataset} -o {tmp}/r --recipe {recipe_alpha}",
+        2,
+        ["mask.regrow_alpha", "[0, 1]", "got 5"],
+        "{tmp}/r",
+    ),
+    (
+        "fit-seed-negative",
+        "fit {dataset} -o {tmp}/r --seed -5",
+        2,
+        ["--seed (train.seed)", "[0, 4294967295]", "-5"],
+        "{tmp}/r",
+    ),
+    ("fit-nproc-0", "fit {dataset} -o {tmp}/r --nproc 0", 2, ["--nproc", ">= 1"], "{tmp}/r"),
+    ("fit-t-out-0", "fit {dataset} -o {tmp}/r --t-out 0", 2, ["--t-out", ">= 1"], "{tmp}/r"),
+    (
+        "fit-sparsity-list-text",
+        "fit {dataset} -o {tmp}/r --sparsity 0.5,abc",
+        2,
+        ["--sparsity expects numbers in [0, 1) separated by commas, got '0.5,abc'"],
+        "{tmp}/r",
+    ),
+    (
+        "prune-sparsity-list-text",
+        "prune {run} --sparsity 0.5,abc -o {tmp}/p.json",
+        2,
+        ["--sparsity expects numbers in [0, 1) separated by commas, got '0.5,abc'"],
+        "{tmp}/p.json",
+    ),
+    (
+        "prune-finetune-epochs-negative",
+        "prune {run} --sparsity 0.3 --finetune-epochs -1 -o {existing}",
+        2,
+        ["--finetune-epochs", ">= 0", "-1"],
+        "={existing}",
+    ),
+    (
+        "fit-epochs-not-a-number",
+        "fit {dataset} -o {tmp}/r --epochs abc",
+        2,
+        ["--epochs", "see 'dynst fit --help'"],
+        "{tmp}/r",
+    ),
+    # ---------------------------------------------------------------- plans of no sensor, phantoms
+    (
+        "prune-keeps-no-sensor",
+        "prune {run} --sparsity 0.99999 -o {tmp}/p.json",
+        2,
+        ["keeps 0 of 24 sensors", "below 0.9792"],
+        "{tmp}/p.json",
+    ),
+    (
+        "fit-keeps-no-sensor",
+        "fit {one_sensor} -o {tmp}/r --recipe {recipe} --sparsity 0.5",
+        2,
+        ["keeps 0 of 1 sensor", "below 0.5"],
+        "{tmp}/r",
+    ),
+    (
+        "prune-given-a-file",
+        "prune {plan} --sparsity 0.5 -o {tmp}/p.json",
+        2,
+        ["is a file"],
+        "{tmp}/p.json",
+    ),
+    (
+        "export-phantom-sensor",
+        "export-plan {plan_phantom} -o {tmp}/p.csv --dataset {dataset}",
+        3,
+        ["does not hold", "s999"],
+        "{tmp}/p.csv",
+    ),
+    (
+        "predict-data-other-step",
+        "predict {run} --plan {plan} --data {three_hourly} -o {tmp}/f.nc",
+        3,
+        ["10800 s apart", "3600 s"],
+        "{tmp}/f.nc",
+    ),
 ]
 
 
@@ -298,6 +485,7 @@ def paths(tmp_path, built):
 
     very_short = write(canonical_dataset(built["values"][:2]), tmp / "very-short.nc")
     return {
+        **_poisoned(tmp, built),
         "tmp": tmp,
         "garbage_nc": tmp / "garbage.nc",
         "empty_csv": tmp / "empty.csv",
@@ -334,7 +522,9 @@ def test_bad_input_exits_with_its_code_and_a_clear_message(cli, paths, args, cod
     result = cli(*argv, "--json")
     assert result.code == code, result.err
     assert "traceback" not in result.message
-    assert result.message.startswith(("error:", "usage:")), result.err
+    lines = result.err.strip().splitlines()
+    assert lines[-1].startswith("error:"), result.err  # logs may come first; the error is last
+    assert [line.startswith("error:") for line in lines].count(True) == 1  # and one line
     for word in words:
         assert word.lower() in result.message, result.err
     assert result.out == ""  # --json prints its object only on success
@@ -349,7 +539,7 @@ def test_bad_input_exits_with_its_code_and_a_clear_message(cli, paths, args, cod
 def test_the_table_covers_every_command_with_enough_rows():
     commands = {row[1].split()[0] for row in ROWS}
     assert commands == {"ingest", "fit", "prune", "export-plan", "compare", "predict"}
-    assert len(ROWS) >= 25
+    assert len(ROWS) >= 60
 
 
 def test_debug_shows_the_traceback_that_is_otherwise_hidden(cli, paths):
@@ -357,3 +547,76 @@ def test_debug_shows_the_traceback_that_is_otherwise_hidden(cli, paths):
     debug = cli("prune", paths["run_bad_model"], "--sparsity", "0.5", "--debug")
     assert plain.code == debug.code == 3
     assert "Traceback" not in plain.err and "Traceback" in debug.err
+
+
+def _poisoned(tmp: Path, built: dict) -> dict:
+    """Files with non-finite numbers, irregular times, wrong separators, bad recipe values."""
+    import numpy as np
+    import pandas as pd
+    import xarray as xr
+    import yaml
+
+    from synthetic import canonical_dataset, write
+
+    files = {
+        "inf_csv": "time,a,b\n2020-01-01 00:00,1,2\n2020-01-01 01:00,3,inf\n",
+        "huge_csv": "time,a,b\n2020-01-01 00:00,1e39,2\n2020-01-01 01:00,3,4\n",
+        "table_lon_inf": "id,latitude,longitude\na,50,10\nb,51,inf\n",
+        "table_lon_400": "id,latitude,longitude\na,50,10\nb,51,400\n",
+        "irregular_csv": "time,a,b\n"
+        + "".join(
+            f"{t},1,2\n"
+            for t in (
+                "2020-01-01 00:00",
+                "2020-01-01 01:00",
+                "2020-01-01 02:00",
+                "2020-01-01 05:00",
+                "2020-01-03 05:00",
+                "2020-01-03 06:00",
+            )
+        ),
+        "semicolon_csv": "time;a;b\n2020-01-01 00:00;1;2\n2020-01-01 01:00;3;4\n",
+    }
+    names = {"table_lon_inf": "lon-inf.csv", "table_lon_400": "lon-400.csv"}
+    out = {}
+    for key, text in files.items():
+        path = tmp / names.get(key, key.replace("_csv", ".csv"))
+        path.write_text(text)
+        out[key] = path
+    recipe = yaml.safe_load(Path(built["recipe"]).read_text())
+    for key, (section, name, value) in {
+        "recipe_lr": ("train", "lr", "abc"),
+        "recipe_hidden": ("model", "hidden", "64"),
+        "recipe_batch": ("train", "batch_size", 0),
+        "recipe_alpha": ("mask", "regrow_alpha", 5),
+        "recipe_diverging": ("train", "lr", 1.0e30),
+    }.items():
+        changed = {k: dict(v or {}) for k, v in recipe.items()}
+        changed.setdefault(section, {})[name] = value
+        out[key] = tmp / f"{key}.yaml"
+        out[key].write_text(yaml.safe_dump(changed))
+    values = built["values"].copy()
+    values[150:, 3] = np.inf  # written directly, as ingest would refuse it
+    out["inf_dataset"] = write(canonical_dataset(values), tmp / "inf-values.nc")
+    values[150:, 3] = 3e38  # finite float32, but errors summed over it overflow
+    out["huge_dataset"] = write(canonical_dataset(values), tmp / "huge-values.nc")
+    out["one_sensor"] = write(canonical_dataset(built["values"][:, :1]), tmp / "one.nc")
+    out["three_hourly"] = write(canonical_dataset(built["values"][:40], freq="3h"), tmp / "3h.nc")
+    nc3 = tmp / "nc3.nc"
+    grid = xr.Dataset(
+        {"tas": (("time", "lat", "lon"), np.ones((50, 2, 3), dtype=np.float32))},
+        coords={
+            "time": pd.date_range("2020-01-01", periods=50, freq="h"),
+            "lat": [51.0, 50.0],
+            "lon": [0.0, 1.0, 2.0],
+        },
+    )
+    grid.to_netcdf(nc3, format="NETCDF3_64BIT", engine="netcdf4")
+    data = nc3.read_bytes()
+    nc3.write_bytes(data[: len(data) * 2 // 3])
+    out["nc3_truncated"] = nc3
+    plan = json.loads(Path(built["plan"]).read_text())
+    plan["sensors"][-1]["sensor_id"] = "s999"
+    out["plan_phantom"] = tmp / "phantom.json"
+    out["plan_phantom"].write_text(json.dumps(plan))
+    return out

@@ -95,8 +95,10 @@ def load_dataset(
             values = mapped_values(ds, names, sha256)
         else:
             values = np.stack([ds[n].transpose("time", "sensor").values for n in names], -1)
+        values = values.astype(np.float32, copy=False)
+        _check_finite(values, ds, path)
         data = SensorData(
-            values=values.astype(np.float32, copy=False),
+            values=values,
             time=ds["time"].values.astype("datetime64[ns]"),
             sensor_ids=ds["sensor"].values.astype(str),
             lat=ds["lat"].values.astype(np.float64),
@@ -112,6 +114,19 @@ def load_dataset(
             data.grid_shape = (int(ds.attrs["grid_nrows"]), int(ds.attrs["grid_ncols"]))
             data.grid_spacing = (float(ds.attrs["grid_dlat"]), float(ds.attrs["grid_dlon"]))
     return data
+
+
+def _check_finite(values: np.ndarray, ds: xr.Dataset, path: Path, chunk: int = 4096) -> None:
+    """Refuse infinite values in `values` (n_steps, n_sensors, n_channels), time block by block."""
+    for start in range(0, values.shape[0], chunk):
+        block = np.isinf(values[start : start + chunk])
+        if block.any():
+            t, sensor, _ = (int(i[0]) for i in np.nonzero(block))
+            raise InputError(
+                f"{path}: sensor '{ds['sensor'].values[sensor]}' holds an infinite value at "
+                f"{str(ds['time'].values[start + t])[:19]}; re-create the dataset with "
+                "`dynst ingest`, which refuses such values"
+            )
 
 
 def _channel_names(ds: xr.Dataset, path: Path, wanted: list[str] | None) -> list[str]:
