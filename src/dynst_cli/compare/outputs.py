@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dynst_cli.atomic import rows_to_csv, write_json, write_text
+from dynst_cli.atomic import rows_to_csv, together, write_json, write_text
 from dynst_cli.compare.figure import write_compare_figure
 from dynst_cli.compare.runner import CompareResult
 from dynst_cli.compare.stability import with_selection_frequency
@@ -76,13 +76,13 @@ def timings(result: CompareResult) -> dict:
 def write_compare(result: CompareResult, folder: str | Path, plan: str | Path | None = None):
     """Write the comparison files into `folder` (see the module docstring); returns the paths."""
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
     written = [folder / "compare.csv", folder / "compare.png", folder / "timings.json"]
-    write_text(written[0], compare_csv_text(result))
-    write_compare_figure(result.results, result.dense, written[1])
-    write_json(written[2], timings(result))
-    if result.stability is not None:
-        written += write_stability(result.stability, folder, plan)
+    with together():  # every file replaces its earlier version, or none does
+        write_text(written[0], compare_csv_text(result))
+        write_compare_figure(result.results, result.dense, written[1])
+        write_json(written[2], timings(result))
+        if result.stability is not None:
+            written += write_stability(result.stability, folder, plan)
     return written
 
 
