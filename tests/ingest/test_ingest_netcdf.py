@@ -170,3 +170,36 @@ def test_extra_length_one_dimension_is_squeezed(grid_nc):
     ds = make_grid(lat=[1.0, 2.0], lon=[3.0]).expand_dims(level=[850.0], axis=1)
     out = open_archive(grid_nc(ds=ds))
     assert out["tas"].dims == ("time", "sensor") and out["tas"].shape == (6, 2)
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, 1e39])
+def test_non_finite_values_are_refused_naming_sensor_and_time(grid_nc, bad):
+    ds = make_grid(lat=[1.0, 2.0], lon=[3.0, 4.0])
+    values = ds["tas"].values.astype(np.float64)
+    values[4, 1, 0] = bad  # time 04:00, northern row (lat 2), western column
+    ds["tas"] = (ds["tas"].dims, values, ds["tas"].attrs)
+    with pytest.raises(InputError) as info:
+        open_archive(grid_nc(ds=ds))
+    message = oneline(str(info.value))
+    assert "sensor 'r000c000'" in message and "2020-01-01t04:00:00" in message
+    assert "not finite" in message
+
+
+def test_a_truncated_netcdf3_file_is_called_truncated(grid_nc):
+    path = grid_nc(fmt="NETCDF3_64BIT", lat=[1.0, 2.0], lon=[3.0, 4.0, 5.0], n_time=200)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(InputError, match="truncated"):
+        open_archive(path)
+
+
+def test_an_irregular_time_axis_is_refused_unless_resampled(grid_nc):
+    ds = make_grid(lat=[1.0], lon=[3.0], n_time=6)
+    ds = ds.isel(time=[0, 1, 2, 4, 5])  # a hole at 03:00
+    path = grid_nc(ds=ds)
+    with pytest.raises(InputError, match="--resample 1h"):
+        open_archive(path)
+    regular = open_archive(path, resample="1h")
+    assert regular.sizes["time"] == 6
+    assert np.isnan(regular["tas"].values[3]).all() and not np.isnan(regular["tas"].values[4]).any()
+    assert regular["tas"].attrs["units"] == "K" and regular["tas"].dtype == np.float32
