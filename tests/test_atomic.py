@@ -6,6 +6,8 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -106,3 +108,14 @@ def test_temporary_names_lie_beside_the_target(tmp_path):
     with atomic.atomic_path(tmp_path / "sub" / "d.nc") as tmp:
         assert tmp.parent == tmp_path / "sub" and tmp.suffix == ".nc"
         Path(tmp).write_bytes(b"x")
+
+
+def test_dev_stdout_is_written_through_its_link(tmp_path):
+    out = tmp_path / "captured"
+    code = (
+        "from dynst_cli import atomic; atomic.write_text('/dev/stdout', 'to stdout\\n');"
+        "import pathlib; p = pathlib.Path('/dev/stdout'); assert p.is_symlink() or p.exists()"
+    )
+    with open(out, "w") as fh:
+        subprocess.run([sys.executable, "-c", code], stdout=fh, check=True)
+    assert out.read_text() == "to stdout\n"

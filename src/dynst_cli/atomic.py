@@ -64,13 +64,14 @@ def atomic_path(target: str | os.PathLike, suffix: str | None = None) -> Iterato
     rename waits until every output of the block is complete. A target that cannot be written
     (no space, no permission, read-only) raises OutputError naming it.
     """
-    target = resolve_target(target)
-    if target.is_dir():
-        raise UsageError(f"{target} is a folder: name the file to write")
-    if is_special(target):
+    target = Path(target)
+    if is_special(target):  # stat follows links: /dev/stdout is a link to a pipe or terminal
         with _write_through(target, suffix) as tmp:
             yield tmp
         return
+    target = resolve_target(target)
+    if target.is_dir():
+        raise UsageError(f"{target} is a folder: name the file to write")
     with _output_errors(target):
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(
@@ -171,7 +172,7 @@ def _current_umask() -> int:
 
 def write_bytes(target: str | os.PathLike, data: bytes) -> None:
     """Write `data` to `target` atomically (a device or FIFO is written through)."""
-    target = resolve_target(target)
+    target = Path(target)
     if is_special(target):
         with _output_errors(target), open(target, "wb") as out:
             out.write(data)

@@ -16,6 +16,7 @@ import os
 import sys
 import tempfile
 import uuid
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -110,6 +111,8 @@ def _worker(
 
     rank = int(os.environ.get("RANK", "0"))
     set_quiet(quiet or rank != 0)  # one voice: rank 0 logs and shows progress
+    # Library warnings stay off stderr, as in the command itself (`--nproc 1 --debug` shows them).
+    warnings.simplefilter("ignore")
     # Share the cores instead of each process starting a thread per core (torchrun sets
     # OMP_NUM_THREADS=1 for the same reason).
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // int(os.environ["LOCAL_WORLD_SIZE"])))
