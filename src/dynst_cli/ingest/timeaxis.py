@@ -52,9 +52,9 @@ def check_regular(time: pd.DatetimeIndex, source: str) -> None:
     first = int(odd[0])
     widest = int(np.argmax(steps))
     raise InputError(
-        f"{source}: the time axis is irregular: most steps are {_text(usual)}, but "
+        f"{source}: the time axis is irregular: most steps are {_freq(usual)}, but "
         f"{odd.size} differ (first from {time[first].isoformat()} to "
-        f"{time[first + 1].isoformat()}; largest gap {_text(pd.Timedelta(int(steps[widest])))} "
+        f"{time[first + 1].isoformat()}; largest gap {_freq(pd.Timedelta(int(steps[widest])))} "
         f"after {time[widest].isoformat()}); windows would straddle the gaps. Put it on a "
         f"regular axis with --resample {_freq(usual)} (mean over each interval; empty "
         "intervals stay missing)"
@@ -74,16 +74,12 @@ def resample(ds: xr.Dataset, freq: str, chunk_time: int) -> xr.Dataset:
         out[name].attrs = dict(ds[name].attrs)
         out[name] = out[name].astype(np.float32)
     out.attrs = dict(ds.attrs)
-    log(f"resampled {n_before} time steps to {out.sizes['time']} steps of {_text(step)}")
+    log(f"resampled {n_before} time steps to {out.sizes['time']} steps of {_freq(step)}")
     return out.chunk({"time": chunk_time})
 
 
-def _text(step: pd.Timedelta) -> str:
-    """A step for messages: '1h', '3h', '2 days 00:00:00' read as '2D'."""
-    return _freq(step)
-
-
 def _freq(step: pd.Timedelta) -> str:
+    """A step as pandas writes a frequency: '1h', '3h', '48h', '15min'."""
     try:
         text = pd.tseries.frequencies.to_offset(step).freqstr
     except ValueError:
