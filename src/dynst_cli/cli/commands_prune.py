@@ -97,4 +97,8 @@ def prune_command(
     if as_json:
         typer.echo(json.dumps({"curve": rows, "dense_test": dense, "output": str(output)}))
     else:
-        print_curve(rows, dense)
+        from dynst_cli.plan.outputs import plan_filename
+        from dynst_cli.plan.schema import read_plan
+        from dynst_cli.plan.wording import unit_of
+
+        print_curve(rows, dense, unit_of(read_plan(output / plan_filename(values[0]))))
