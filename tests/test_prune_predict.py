@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -115,3 +116,23 @@ def test_prune_says_what_it_keeps_and_that_nothing_was_written(fitted_run, capsy
     assert "Keep 12 of 24 sensors: s0" in out
     assert "Switching off the other 12 sensors " in out and "the largest rise is at s" in out
     assert "nothing written (no -o)" in out
+
+
+def test_predict_json_gives_iso_times_to_the_second(
+    fitted_run, plan_path, planted, tmp_path, capsys
+):
+    out = tmp_path / "forecast.nc"
+    args = ["predict", str(fitted_run), "--plan", str(plan_path), "--data", str(planted[0])]
+    assert main([*args, "-o", str(out), "--json"]) == 0
+    with xr.open_dataset(planted[0]) as recent:
+        step = recent["time"].values[1] - recent["time"].values[0]
+        first = recent["time"].values[-1] + step
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["start"] == str(np.datetime_as_string(first, unit="s"))
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", summary["end"])
+
+
+def test_prune_shows_fine_tuning_progress_on_stderr(fitted_run, tmp_path, capsys):
+    out = tmp_path / "plan.json"
+    assert main(["prune", str(fitted_run), "--sparsity", "0.25", "-o", str(out)]) == 0
+    assert "prune 0.25 fine-tune: epoch 1/1" in capsys.readouterr().err

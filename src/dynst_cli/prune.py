@@ -59,8 +59,12 @@ def prune_run(
     finetune_epochs: int | None = None,
     constraints: SitingConstraints | None = None,
     data_path: str | Path | None = None,
+    on_epoch=None,
 ) -> dict:
-    """The plan (a dict in the `plan.json` layout) for keeping N - round(S*N) sensors."""
+    """The plan (a dict in the `plan.json` layout) for keeping N - round(S*N) sensors.
+
+    `on_epoch(done, epochs)` follows the fine-tuning, when the keep set needs one.
+    """
     sparsity = check_sparsity(sparsity)
     run = RunDir(run_path).require()
     config, data, prep = load_for_run(run, data_path)
@@ -75,7 +79,7 @@ def prune_run(
         epochs = 0 if np.array_equal(keep, fitted_keep) else config.train.finetune_epochs
     model_name = MODEL
     if epochs > 0:
-        finetune(prep, config, keep, epochs)
+        finetune(prep, config, keep, epochs, on_epoch)
         model_name = f"{PLANS_DIR}/{keep_tag(sparsity, keep, epochs)}.pt"
         run.save_torch(model_name, {"model": prep.model.state_dict()})
     else:
