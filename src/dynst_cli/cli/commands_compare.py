@@ -36,17 +36,26 @@ def compare_command(
     ] = 3,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Folder for compare.csv, compare.png and the rest."),
+        typer.Option(
+            "--output",
+            "-o",
+            help="Folder for compare.csv, compare.png and the rest. (default: table only)",
+        ),
     ] = None,
     epochs: Annotated[
         int | None, typer.Option("--epochs", help="Training epochs per keep set (default: run's).")
     ] = None,
     plan: Annotated[
         Path | None,
-        typer.Option("--plan", help="plan.json to copy into -o with selection frequencies."),
+        typer.Option(
+            "--plan", help="plan.json to copy into -o with selection frequencies. (default: none)"
+        ),
     ] = None,
     data: Annotated[
-        Path | None, typer.Option("--data", help="The run's dataset, if it has moved.")
+        Path | None,
+        typer.Option(
+            "--data", help="The run's dataset, if it has moved. (default: the path in the run)"
+        ),
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:

@@ -49,7 +49,11 @@ def prune_command(
     ],
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="plan.json (one sparsity) or a folder (several)."),
+        typer.Option(
+            "--output",
+            "-o",
+            help="plan.json (one sparsity) or a folder (several). (default: write nothing)",
+        ),
     ] = None,
     finetune_epochs: Annotated[
         int | None,
@@ -60,7 +64,10 @@ def prune_command(
         ),
     ] = None,
     data: Annotated[
-        Path | None, typer.Option("--data", help="The run's dataset, if it has moved.")
+        Path | None,
+        typer.Option(
+            "--data", help="The run's dataset, if it has moved. (default: the path in the run)"
+        ),
     ] = None,
     keep: KeepIds = None,
     keep_file: KeepFile = None,
