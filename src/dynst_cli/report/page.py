@@ -42,16 +42,10 @@ MAP_SCRIPT = """
   var data = JSON.parse(document.getElementById('dynst-data').textContent);
   var map = L.map('map', {zoomSnap: 0.25});
   map.fitBounds(data.bounds);  // a map with a view draws its layers at once
-  data.coast.forEach(function (line) {
-    L.polyline(line, {color: '#4d4d4d', weight: 1, interactive: false}).addTo(map);
-  });
-  data.borders.forEach(function (line) {
-    L.polyline(line, {color: '#7a7a7a', weight: 1, dashArray: '4 3',
-                      interactive: false}).addTo(map);
-  });
   var shapes = {};
   data.sensors.forEach(function (s, i) {
-    var style = {color: '#333', weight: 0.6, fillColor: s.colour_rank, fillOpacity: 0.9,
+    var style = {color: '#333', weight: s.bounds ? 0 : 0.6, fillColor: s.colour_rank,
+                 fillOpacity: s.bounds ? 0.8 : 0.9,
                  className: 'dynst-sensor ' + (s.keep ? 'dynst-kept' : 'dynst-dropped')};
     var shape = s.bounds ? L.rectangle(s.bounds, style)
                          : L.circleMarker([s.lat, s.lon], Object.assign(style,
@@ -60,6 +54,14 @@ MAP_SCRIPT = """
     shape.addTo(map);
     shape.getElement().setAttribute('data-sensor', s.id);
     shapes[s.id] = shape;
+  });
+  // Coastlines and borders over the sensors (cells would hide them), never catching a click.
+  data.coast.forEach(function (line) {
+    L.polyline(line, {color: '#222', weight: 1, interactive: false}).addTo(map);
+  });
+  data.borders.forEach(function (line) {
+    L.polyline(line, {color: '#555', weight: 1, dashArray: '4 3',
+                      interactive: false}).addTo(map);
   });
   document.querySelectorAll('input[name=colour]').forEach(function (radio) {
     radio.addEventListener('change', function () {
