@@ -2,8 +2,8 @@
 
 Targets: the HTML is under 5 MB and opens (load event and every sensor drawn) in under 2 s.
 The same browser set-up as the tests (`dynst_cli.report.browser`): Debian's chromium and
-chromedriver, headless, a fresh profile, no network. The load time is the median of --repeat
-loads in one browser (the first load, with a cold cache, is reported apart).
+chromedriver, headless, a fresh profile, no network. The target applies to the first load (a
+fresh profile, nothing cached); the median of --repeat loads in the same browser is reported too.
 
 Writes benchmarks/results/report_browser.json and .md (folded into RESULTS.md by run_all.py).
 
@@ -65,9 +65,10 @@ def markdown(result: dict, record: dict) -> str:
         "| --- | ---: | ---: |",
         f"| HTML size of the METR-LA demo report | {result['size_mb']:.2f} MB "
         f"| < {SIZE_TARGET_MB} MB |",
-        f"| load time, median of {result['repeat']} loads | {result['median_load_s']:.2f} s "
+        f"| load time, first load (fresh profile, cold cache) | {result['first_load_s']:.2f} s "
         f"| < {LOAD_TARGET_S} s |",
-        f"| load time, first load (cold cache) | {result['first_load_s']:.2f} s | |",
+        f"| load time, median of {result['repeat']} loads (warm cache) "
+        f"| {result['median_load_s']:.2f} s | |",
         f"| sensors drawn on the map | {result['sensors_drawn']} | 207 |",
         f"| console errors | {len(result['console_errors'])} | 0 |",
         "",
@@ -85,7 +86,7 @@ def main() -> int:
     args = parser.parse_args()
     result = measure(args.report, args.repeat)
     result["meets_targets"] = (
-        result["size_mb"] < SIZE_TARGET_MB and result["median_load_s"] < LOAD_TARGET_S
+        result["size_mb"] < SIZE_TARGET_MB and result["first_load_s"] < LOAD_TARGET_S
     )
     print(json.dumps(result, indent=2))
     record = stamp("python benchmarks/report_browser.py " + " ".join(sys.argv[1:]))
