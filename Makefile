@@ -6,8 +6,10 @@ PY := $(VENV)/bin/python
 DYNST := $(VENV)/bin/dynst
 STAMP := $(VENV)/.installed
 DEMO := demo-output
+# The report is tested in Debian's own Chromium driven by selenium (headless, no network).
+CHROMIUM_STAMP := $(VENV)/.chromium
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench screenshot clean
 
 install: $(STAMP)
 
@@ -23,8 +25,18 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	bash recipes/demo.sh $(DEMO)
 
-test: $(STAMP)
+test: $(STAMP) $(CHROMIUM_STAMP)
 	$(PY) -m pytest -n 2 -q
+
+# Installs chromium and chromedriver from Debian when the browser is missing (CI runs as root on
+# a fresh Debian machine); the stamp keeps later runs from asking apt again.
+$(CHROMIUM_STAMP): $(STAMP)
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver; \
+	fi
+	touch $(CHROMIUM_STAMP)
 
 lint: $(STAMP)
 	$(PY) -m ruff check src tests benchmarks
@@ -32,6 +44,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
+
+# The README's screenshot of the METR-LA demo report (needs `make demo` first).
+screenshot: $(STAMP) $(CHROMIUM_STAMP)
+	$(PY) benchmarks/report_browser.py $(DEMO)/metr-la-report.html --screenshot docs/report-metr-la.png
 
 clean:
 	rm -rf $(VENV) $(DEMO) .pytest_cache

@@ -126,6 +126,7 @@ def report(suite: dict) -> str:
     if notes.is_file():
         lines += ["", *section(notes)]
     lines += ["", *section(RESULTS / "cost.md"), *section(RESULTS / "quality.md")]
+    lines += ["", *section(RESULTS / "report_browser.md")]
     for name in ("ingest_memory", "fit_memory", "ddp_speed"):
         md = RESULTS / f"{name}.md"
         if md.is_file():
@@ -153,6 +154,8 @@ def main() -> None:
         demo = work / "demo"
         try:
             suite["parts"]["bench_cost.py"] = run("bench_cost.py", "--demo-dir", str(demo))
+            report_html = str(demo / "metr-la-report.html")
+            suite["parts"]["report_browser.py"] = run("report_browser.py", report_html)
             extra = ["--seeds", str(args.seeds)]
             if args.quality_epochs:
                 extra += ["--epochs", str(args.quality_epochs)]

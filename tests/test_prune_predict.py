@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -94,3 +95,44 @@ def test_prune_at_several_sparsities_writes_plans_and_the_trade_off_curve(fitted
         assert plan["n_keep"] == n_keep_for(plan["n_sensors"], float(sparsity))
         assert any(line.startswith(str(float(sparsity))) for line in curve[1:]), curve
     assert (out / "curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_plan_gives_every_sensor_its_dense_and_reduced_test_mae(fitted_run):
+    plan = prune_run(fitted_run, 0.5, finetune_epochs=0)
+    reduced = [s["mae_reduced"] for s in plan["sensors"]]
+    dense = [s["mae_dense"] for s in plan["sensors"]]
+    assert all(v is not None and v > 0 for v in reduced + dense)
+    # the planted network has no gap: every sensor has as many targets, so the means agree
+    assert np.mean(reduced) == pytest.approx(plan["metrics"]["test"]["mae"], rel=1e-5)
+    rises = {s["sensor_id"]: s["mae_reduced"] - s["mae_dense"] for s in plan["sensors"]}
+    named = plan["most_affected"]
+    assert named and [rises[n] for n in named] == sorted((rises[n] for n in named), reverse=True)
+    assert rises[named[0]] == max(rises.values())
+
+
+def test_prune_says_what_it_keeps_and_that_nothing_was_written(fitted_run, capsys):
+    assert main(["-q", "prune", str(fitted_run), "--sparsity", "0.5"]) == 0
+    out = capsys.readouterr().out
+    assert "Keep 12 of 24 sensors: s0" in out
+    assert "Switching off the other 12 sensors " in out and "the largest rise is at s" in out
+    assert "nothing written (no -o)" in out
+
+
+def test_predict_json_gives_iso_times_to_the_second(
+    fitted_run, plan_path, planted, tmp_path, capsys
+):
+    out = tmp_path / "forecast.nc"
+    args = ["predict", str(fitted_run), "--plan", str(plan_path), "--data", str(planted[0])]
+    assert main([*args, "-o", str(out), "--json"]) == 0
+    with xr.open_dataset(planted[0]) as recent:
+        step = recent["time"].values[1] - recent["time"].values[0]
+        first = recent["time"].values[-1] + step
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["start"] == str(np.datetime_as_string(first, unit="s"))
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", summary["end"])
+
+
+def test_prune_shows_fine_tuning_progress_on_stderr(fitted_run, tmp_path, capsys):
+    out = tmp_path / "plan.json"
+    assert main(["prune", str(fitted_run), "--sparsity", "0.25", "-o", str(out)]) == 0
+    assert "prune 0.25 fine-tune: epoch 1/1" in capsys.readouterr().err

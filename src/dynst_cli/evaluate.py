@@ -23,10 +23,11 @@ def evaluate(
     """Masked MAE, RMSE and MAPE of `model` over the windows beginning at `starts`.
 
     Errors are measured on every sensor (kept or not) and every observed target; missing targets
-    are left out. Returns the overall figures and the same per horizon step.
+    are left out. Returns the overall figures, the same per horizon step and the MAE of each
+    sensor (`sensor_mae`, a list of N values, None for a sensor never observed in the split).
     """
     model.eval()
-    acc = MetricAccumulator(source.t_out)
+    acc = MetricAccumulator(source.t_out, model.gate.n_sensors)
     for batch in source.batches(starts, EVAL_BATCH):
         batch = batch.to(device)
         pred = model(batch.x, batch.tod, batch.dow)

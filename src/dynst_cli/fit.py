@@ -14,6 +14,7 @@ import torch
 from dynst_cli import __version__
 from dynst_cli import distributed as dist
 from dynst_cli.config import FitConfig, validate
+from dynst_cli.console import log
 from dynst_cli.data import SensorData, load_dataset
 from dynst_cli.errors import DynstError, InputError, UsageError
 from dynst_cli.evaluate import headline
@@ -116,6 +117,8 @@ def _fit(dataset_path, run_path, config: FitConfig, resume, constraints, on_epoc
     state = TrainState()
     if resume and run.file(CHECKPOINT).is_file():
         state = _restore(run, prep, optimizer)
+        if dist.is_main():
+            log(f"fit: resuming at epoch {state.epoch + 1} of {config.train.epochs}")
     else:
         _exclude_at_start(prep.model, select, data.n_sensors)
     if dist.is_main():
@@ -226,10 +229,12 @@ def _write_results(
         "n_sensors": data.n_sensors,
         "n_keep": int(gate.keep.sum()),
         "sparsity": 1 - int(gate.keep.sum()) / data.n_sensors,
+        "units": dict(data.units),
         "dense_warmup": {split: headline(m) for split, m in state.dense.items()},
         "dense": None if dense is None else {split: headline(m) for split, m in dense.items()},
         "sparse": {split: headline(m) for split, m in sparse.items()},
         "sparse_horizon": {split: m["horizon"] for split, m in sparse.items()},
+        "dense_sensor_mae": dense_sensor_mae(dense or state.dense),
     }
     _check_finite_metrics(summary, data)
     run.save_torch(MODEL, model_bundle(prep, data))
@@ -255,6 +260,14 @@ def _check_finite_metrics(summary: dict, data: SensorData) -> None:
         f"the forecast errors overflow (largest |value| in the dataset is {largest:.4g}): the "
         "data hold values too large to score in float32; check the archive and its units"
     )
+
+
+def dense_sensor_mae(dense: dict) -> dict:
+    """Per-sensor MAE of the dense model by split, `{split: [N values or None]}` (data units).
+
+    Taken from the dense reference when the fit trained one, else from the end of the warm-up.
+    """
+    return {split: m["sensor_mae"] for split, m in dense.items() if m.get("sensor_mae")}
 
 
 def dense_reference_model(data: SensorData, config: FitConfig) -> Prepared:

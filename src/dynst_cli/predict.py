@@ -160,6 +160,11 @@ def predict_from_plan(run_path: str | Path, plan: dict, data_path: str | Path) -
     return _as_dataset(forecast, future, bundle)
 
 
+def iso_seconds(time: np.datetime64) -> str:
+    """ISO 8601 to the second, e.g. ``2012-03-08T00:55:00`` (no nanoseconds)."""
+    return str(np.datetime_as_string(np.datetime64(time, "s"), unit="s"))
+
+
 def _calendar(last: np.datetime64, step_seconds: int) -> tuple[int, int]:
     stamp = pd.Timestamp(last)
     seconds = stamp.hour * 3600 + stamp.minute * 60 + stamp.second

@@ -26,6 +26,7 @@ from dynst_cli.run import CONFIG, METRICS, MODEL, RANKING, RunDir
 from dynst_cli.train import Prepared, finetune, prepare
 
 PLANS_DIR = "plans"
+MOST_AFFECTED = 5  # sensors named in a plan as those whose forecast suffers most
 
 
 def check_sparsity(sparsity: float) -> float:
@@ -59,8 +60,12 @@ def prune_run(
     finetune_epochs: int | None = None,
     constraints: SitingConstraints | None = None,
     data_path: str | Path | None = None,
+    on_epoch=None,
 ) -> dict:
-    """The plan (a dict in the `plan.json` layout) for keeping N - round(S*N) sensors."""
+    """The plan (a dict in the `plan.json` layout) for keeping N - round(S*N) sensors.
+
+    `on_epoch(done, epochs)` follows the fine-tuning, when the keep set needs one.
+    """
     sparsity = check_sparsity(sparsity)
     if finetune_epochs is not None and finetune_epochs < 0:
         raise UsageError(f"--finetune-epochs must be an integer >= 0, got {finetune_epochs}")
@@ -77,13 +82,14 @@ def prune_run(
         epochs = 0 if np.array_equal(keep, fitted_keep) else config.train.finetune_epochs
     model_name = MODEL
     if epochs > 0:
-        finetune(prep, config, keep, epochs)
+        finetune(prep, config, keep, epochs, on_epoch)
         model_name = f"{PLANS_DIR}/{keep_tag(sparsity, keep, epochs)}.pt"
         run.save_torch(model_name, {"model": prep.model.state_dict()})
     else:
         prep.model.gate.set_keep(keep, -1)
     test = evaluate_test(prep)
-    dense, dense_note = dense_test(run.read_json(METRICS))
+    fit_metrics = run.read_json(METRICS)
+    dense, dense_note = dense_test(fit_metrics)
     notes = notes + [dense_note]
     plan = build_plan(
         data,
@@ -93,9 +99,10 @@ def prune_run(
         keep,
         (reasons, notes),
         sparsity,
-        {"test": test, "dense_test": headline(dense)},
+        {"test": headline(test), "dense_test": headline(dense)},
         constraints,
     )
+    add_sensor_errors(plan, data, dense_sensor_test(fit_metrics), test["sensor_mae"])
     # The weights' sha256 ties the plan to this run: `predict` refuses a plan from another run.
     plan["model"] = {
         "weights": model_name,
@@ -110,6 +117,38 @@ def dense_test(metrics: dict) -> tuple[dict, str]:
     if metrics.get("dense"):
         return metrics["dense"]["test"], "dense_test: a dense model trained with the same budget"
     return metrics["dense_warmup"]["test"], "dense_test: the dense model at the end of the warm-up"
+
+
+def dense_sensor_test(metrics: dict) -> list | None:
+    """The dense model's test MAE per sensor (dataset order), None for a run that lacks it."""
+    return (metrics.get("dense_sensor_mae") or {}).get("test")
+
+
+def add_sensor_errors(plan: dict, data: SensorData, dense: list | None, reduced: list) -> None:
+    """Give every sensor of `plan` its test `mae_dense` and `mae_reduced` (data units).
+
+    `dense` and `reduced` are per-sensor MAEs in the dataset's sensor order (None where a sensor
+    has no observed test target). The plan's `most_affected` names the sensors whose forecast
+    error rises most in absolute terms, largest first.
+    """
+    index = {str(sid): i for i, sid in enumerate(data.sensor_ids)}
+    for sensor in plan["sensors"]:
+        i = index[sensor["sensor_id"]]
+        if dense is not None:
+            sensor["mae_dense"] = dense[i]
+        sensor["mae_reduced"] = reduced[i]
+    plan["most_affected"] = most_affected(plan["sensors"])
+
+
+def most_affected(sensors: list[dict], count: int = MOST_AFFECTED) -> list[str]:
+    """Ids of up to `count` sensors whose test MAE rises most from dense to reduced (> 0 only)."""
+    rises = [
+        (s["mae_reduced"] - s["mae_dense"], s["rank"], s["sensor_id"])
+        for s in sensors
+        if s.get("mae_dense") is not None and s.get("mae_reduced") is not None
+    ]
+    rises = sorted((r for r in rises if r[0] > 0), key=lambda r: (-r[0], r[1]))
+    return [sensor_id for _, _, sensor_id in rises[:count]]
 
 
 def choose(order: np.ndarray, data: SensorData, sparsity: float, constraints):
@@ -130,10 +169,9 @@ def keep_tag(sparsity: float, keep: np.ndarray, epochs: int) -> str:
 
 
 def evaluate_test(prep: Prepared) -> dict:
+    """Test metrics of the pruned model, with the MAE of every sensor (`sensor_mae`)."""
     split = prep.splits["test"]
-    return headline(
-        evaluate(prep.model, prep.source, split.window_starts, prep.scaler, prep.device)
-    )
+    return evaluate(prep.model, prep.source, split.window_starts, prep.scaler, prep.device)
 
 
 def build_plan(data, config, order, scores, keep, why, sparsity, metrics, constraints) -> dict:

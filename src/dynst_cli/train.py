@@ -230,8 +230,17 @@ def run_epochs(
     return state
 
 
-def finetune(prep: Prepared, config: FitConfig, keep: np.ndarray, epochs: int) -> None:
-    """Train the backbone for `epochs` with the mask frozen at `keep` (a prune at another S)."""
+def finetune(
+    prep: Prepared,
+    config: FitConfig,
+    keep: np.ndarray,
+    epochs: int,
+    on_epoch: Callable[[int, int], None] | None = None,
+) -> None:
+    """Train the backbone for `epochs` with the mask frozen at `keep` (a prune at another S).
+
+    `on_epoch(done, epochs)` is called after each epoch (progress display).
+    """
     gate = prep.model.gate
     gate.set_keep(keep, -1)
     gate.scores.requires_grad_(False)
@@ -243,6 +252,8 @@ def finetune(prep: Prepared, config: FitConfig, keep: np.ndarray, epochs: int) -
         for batch in epoch_batches(prep, config, FINETUNE_EPOCH_OFFSET + epoch):
             loss = train_step(model, optimizer, batch.to(prep.device), gate, 0.0)
             check_finite_loss(loss, batch, prep.source)
+        if on_epoch:
+            on_epoch(epoch + 1, epochs)
 
 
 def train_fixed(data: SensorData, config: FitConfig, keep: np.ndarray) -> Prepared:

@@ -97,3 +97,12 @@ def test_usage_errors_exit_2_with_one_message(fitted_run, extra, words, capsys):
     assert main(["compare", str(fitted_run), *extra]) == 2
     err = capsys.readouterr().err
     assert words in err and "Traceback" not in err
+
+
+def test_progress_counts_the_models_trained(fitted_run, capsys):
+    argv = ["compare", str(fitted_run), "--sparsity", "0.5", "--seeds", "2", "--epochs", "1"]
+    assert main([*argv, "--methods", "dynst,random"]) == 0
+    err = capsys.readouterr().err
+    # dynst, random x 2 seeds, the dense model and 2 stability refits
+    assert "compare: model 1/6  dynst sparsity 0.50" in err
+    assert "compare: model 6/6  DynST refit seed 1" in err

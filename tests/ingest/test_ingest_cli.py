@@ -260,3 +260,16 @@ def test_help_shows_an_example(run_cli):
     result = run_cli("ingest", "--help")
     assert result.code == 0
     assert "dynst ingest 'era5_*.nc' -o dataset.nc" in " ".join(result.out.split())
+
+
+def test_wide_csv_without_var_or_units_says_how_to_name_both(run_cli, small_wide, tmp_path):
+    data, table = small_wide
+    result = run_cli("ingest", data, "--sensors", table, "-o", tmp_path / "d.nc")
+    assert result.code == 0
+    assert "named 'value'" in result.err and "--var" in result.err
+    assert "units of 'value' are unknown" in result.err and "--units" in result.err
+    named = run_cli(
+        "ingest", data, "--sensors", table, "--var", "speed", "--units", "mph",
+        "-o", tmp_path / "e.nc",
+    )  # fmt: skip
+    assert named.code == 0 and "note:" not in named.err

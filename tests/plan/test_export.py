@@ -277,3 +277,15 @@ def test_cli_refuses_to_overwrite_the_plan(plan_file):
     before = plan_file.read_bytes()
     assert main(["export-plan", str(plan_file), "-o", str(plan_file)]) == 2
     assert plan_file.read_bytes() == before
+
+
+def test_sensor_errors_travel_to_csv_and_geojson(point_plan):
+    for sensor in point_plan["sensors"]:
+        sensor["mae_dense"], sensor["mae_reduced"] = 2.5, 2.75
+    point_plan["sensors"][0]["mae_dense"] = None
+    rows = list(csv.DictReader(csv_text(point_plan).splitlines()))
+    assert rows[0]["mae_dense"] == "" and rows[1]["mae_dense"] == "2.5"
+    assert rows[1]["mae_reduced"] == "2.75"
+    features = json.loads(geojson_text(point_plan))["features"]
+    assert features[1]["properties"]["mae_reduced"] == 2.75
+    assert features[0]["properties"]["mae_dense"] is None

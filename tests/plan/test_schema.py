@@ -127,6 +127,9 @@ INCONSISTENT = {
     "frequency above one": (_set(["sensors", 0, "selection_frequency"], 1.5), "selection_freq"),
     "metrics missing rmse": (lambda p: p["metrics"]["test"].pop("rmse"), "metrics.test"),
     "absolute weights": (_set(["model"], {"weights": "/x.pt", "finetune_epochs": 0}), "weights"),
+    "negative sensor error": (_set(["sensors", 3, "mae_reduced"], -0.1), "mae_reduced must not"),
+    "sensor error as text": (_set(["sensors", 3, "mae_dense"], "low"), "mae_dense must be a num"),
+    "unknown affected sensor": (_set(["most_affected"], ["nowhere"]), "most_affected names"),
 }
 
 
@@ -170,3 +173,16 @@ def test_write_refuses_inconsistent_plan_and_leaves_target(tmp_path, point_plan)
         write_plan(point_plan, path)
     assert path.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["plan.json"]
+
+
+def test_sensor_errors_round_trip_and_may_be_null(tmp_path, point_plan):
+    for i, sensor in enumerate(point_plan["sensors"]):
+        sensor["mae_dense"], sensor["mae_reduced"] = 2.0 + i / 100, 2.5 + i / 100
+    point_plan["sensors"][4]["mae_dense"] = None  # never observed in the test period
+    point_plan["most_affected"] = [point_plan["sensors"][-1]["sensor_id"]]
+    path = tmp_path / "plan.json"
+    write_plan(point_plan, path)
+    plan = read_plan(path)
+    assert plan["sensors"][4]["mae_dense"] is None
+    assert plan["sensors"][5]["mae_reduced"] == pytest.approx(2.55)
+    assert plan["most_affected"] == point_plan["most_affected"]

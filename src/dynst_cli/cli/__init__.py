@@ -23,6 +23,7 @@ from dynst_cli.cli import (  # noqa: F401  (each module registers its command)
     commands_ingest,
     commands_predict,
     commands_prune,
+    commands_report,
 )
 from dynst_cli.cli.app import GlobalState, app
 from dynst_cli.console import set_quiet, stderr_console

@@ -64,9 +64,11 @@ def export_plan(
 
         dynst export-plan plan.json -o - --format csv --dataset dataset.nc
 
-    GeoJSON: a Feature per sensor (lon/lat, WGS84): sensor_id, rank, score, keep, reason.
+    GeoJSON: a Feature per sensor (lon/lat, WGS84): sensor_id, rank, score, keep, reason
+    and, where the plan has them, cost, selection_frequency, row, col, mae_dense, mae_reduced.
 
-    CSV: sensor_id,lat,lon,rank,score,keep,reason[,cost,selection_frequency,row,col].
+    CSV: sensor_id,lat,lon,rank,score,keep,reason[,cost,selection_frequency,row,col,
+    mae_dense,mae_reduced] (test MAE per sensor, in the variable's units).
     """
     from dynst_cli.atomic import together
     from dynst_cli.plan.export import check_geometry, check_sensors_in, write_csv, write_geojson

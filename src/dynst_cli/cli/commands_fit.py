@@ -29,32 +29,72 @@ from dynst_cli.distributed import launch_rank
 from dynst_cli.plan.constraints import constraints_from_options
 from dynst_cli.progress import fit_with_progress
 
+_DEFAULT = FitConfig()  # the built-in settings, shown as defaults in --help
+
 
 @app.command("fit")
 def fit_command(
     dataset: Annotated[Path, typer.Argument(help="Canonical dataset written by `dynst ingest`.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Run directory to write.")],
     recipe: Annotated[
-        Path | None, typer.Option("--recipe", help="YAML recipe (see recipes/).", exists=True)
+        Path | None,
+        typer.Option(
+            "--recipe",
+            help="YAML recipe (see recipes/). (default: none: built-in settings)",
+            exists=True,
+        ),
     ] = None,
     backbone: Annotated[
-        str | None, typer.Option("--backbone", help="stid (default), gwnet or simvp (grids).")
+        str | None,
+        typer.Option(
+            "--backbone",
+            help="stid, gwnet or simvp (grids). "
+            f"(default: {_DEFAULT.model.backbone}, or the recipe's)",
+        ),
     ] = None,
     sparsity: Annotated[
         str | None,
-        typer.Option("--sparsity", help="Fraction of sensors switched off, in [0, 1)."),
+        typer.Option(
+            "--sparsity",
+            help="Fraction of sensors switched off, in [0, 1). "
+            f"(default: {_DEFAULT.mask.sparsity}, or the recipe's)",
+        ),
     ] = None,
-    epochs: Annotated[int | None, typer.Option("--epochs", help="Training epochs.")] = None,
+    epochs: Annotated[
+        int | None,
+        typer.Option(
+            "--epochs", help=f"Training epochs. (default: {_DEFAULT.train.epochs}, or the recipe's)"
+        ),
+    ] = None,
     t_in: Annotated[
-        int | None, typer.Option("--t-in", help="History steps the model sees (default 12).")
+        int | None,
+        typer.Option(
+            "--t-in",
+            help=f"History steps the model sees. (default: {_DEFAULT.data.t_in}, or the recipe's)",
+        ),
     ] = None,
     t_out: Annotated[
-        int | None, typer.Option("--t-out", help="Steps forecast ahead (default 12).")
+        int | None,
+        typer.Option(
+            "--t-out",
+            help=f"Steps forecast ahead. (default: {_DEFAULT.data.t_out}, or the recipe's)",
+        ),
     ] = None,
-    seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = None,
-    device: Annotated[str | None, typer.Option("--device", help="cpu or cuda.")] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            "--seed", help=f"Random seed. (default: {_DEFAULT.train.seed}, or the recipe's)"
+        ),
+    ] = None,
+    device: Annotated[
+        str | None,
+        typer.Option(
+            "--device", help=f"cpu or cuda. (default: {_DEFAULT.train.device}, or the recipe's)"
+        ),
+    ] = None,
     resume: Annotated[
-        bool, typer.Option("--resume", help="Continue from the run's last checkpoint.")
+        bool,
+        typer.Option("--resume", help="Continue from the run's last checkpoint. (default: off)"),
     ] = False,
     nproc: Annotated[
         int,

@@ -15,6 +15,7 @@ from dynst_cli.console import log, stdout_console
 from dynst_cli.errors import UsageError
 from dynst_cli.ingest import DEFAULT_CHUNK_TIME, open_archive, summarize, write_dataset
 from dynst_cli.ingest.paths import resolve_paths
+from dynst_cli.ingest.summary import naming_hints
 
 _HELP = (
     "Turn an archive into the canonical dataset (time x sensor) that dynst fit reads.\n\n"
@@ -84,6 +85,8 @@ def ingest(
     log(f"writing {ds.sizes['sensor']} sensors x {ds.sizes['time']} time steps to {output}")
     write_dataset(ds, output, chunk_time)
     summary = {"output": str(output), **summarize(ds)}
+    for hint in naming_hints(summary, var_given=bool(var)):
+        log(f"note: {hint}")
     if as_json:
         typer.echo(json.dumps(summary, allow_nan=False))
     else:

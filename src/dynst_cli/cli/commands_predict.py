@@ -27,7 +27,7 @@ def predict_command(
     """
     from dynst_cli.atomic import atomic_path
     from dynst_cli.plan.schema import read_plan
-    from dynst_cli.predict import predict_from_plan
+    from dynst_cli.predict import iso_seconds, predict_from_plan
 
     forecast = predict_from_plan(run, read_plan(plan), data)
     with atomic_path(output) as tmp:
@@ -35,8 +35,8 @@ def predict_command(
     summary = {
         "output": str(output),
         "n_sensors": int(forecast.sizes["sensor"]),
-        "start": str(forecast["time"].values[0]),
-        "end": str(forecast["time"].values[-1]),
+        "start": iso_seconds(forecast["time"].values[0]),
+        "end": iso_seconds(forecast["time"].values[-1]),
         "variables": list(forecast.data_vars),
     }
     if as_json:

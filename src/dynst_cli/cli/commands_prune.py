@@ -35,7 +35,11 @@ def prune_command(
     ],
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="plan.json (one sparsity) or a folder (several)."),
+        typer.Option(
+            "--output",
+            "-o",
+            help="plan.json (one sparsity) or a folder (several). (default: write nothing)",
+        ),
     ] = None,
     finetune_epochs: Annotated[
         int | None,
@@ -46,7 +50,10 @@ def prune_command(
         ),
     ] = None,
     data: Annotated[
-        Path | None, typer.Option("--data", help="The run's dataset, if it has moved.")
+        Path | None,
+        typer.Option(
+            "--data", help="The run's dataset, if it has moved. (default: the path in the run)"
+        ),
     ] = None,
     keep: KeepIds = None,
     keep_file: KeepFile = None,
@@ -84,4 +91,8 @@ def prune_command(
     if as_json:
         typer.echo(json.dumps({"curve": rows, "dense_test": dense, "output": str(output)}))
     else:
-        print_curve(rows, dense)
+        from dynst_cli.plan.outputs import plan_filename
+        from dynst_cli.plan.schema import read_plan
+        from dynst_cli.plan.wording import unit_of
+
+        print_curve(rows, dense, unit_of(read_plan(output / plan_filename(values[0]))))

@@ -7,57 +7,111 @@ from pathlib import Path
 from rich.table import Table
 
 from dynst_cli.console import stdout_console
+from dynst_cli.plan.wording import decimals_for, plan_sentences, unit_of
 
 
-def _fmt(value) -> str:
-    return "-" if value is None else f"{value:.4g}"
+def _fmt(value, decimals: int = 3) -> str:
+    return "-" if value is None else f"{value:.{decimals}f}"
+
+
+def _mape(value) -> str:
+    return "n/a" if value is None else f"{value:.1f}"
+
+
+DENSE_SAME_BUDGET = (
+    "dense (same budget): every sensor kept, trained with the same backbone, epochs and seed; "
+    "the reference a plan is measured against"
+)
+MAPE_NOTE = "MAPE n/a: the variable crosses zero, where a percentage error means nothing"
+
+
+def _unit_suffix(unit: str) -> str:
+    return f" ({unit})" if unit else ""
 
 
 def print_fit_summary(run: Path, summary: dict) -> None:
+    """The fit's validation and test errors, dense and sparse, in the data's unit."""
+    units = set((summary.get("units") or {}).values()) - {""}
+    unit = units.pop() if len(units) == 1 else ""
     table = Table(title=f"dynst fit: {run}  (kept {summary['n_keep']} of {summary['n_sensors']})")
-    for column in ("model", "split", "MAE", "RMSE", "MAPE %"):
+    for column in ("model", "split", f"MAE{_unit_suffix(unit)}", f"RMSE{_unit_suffix(unit)}"):
         table.add_column(column)
+    table.add_column("MAPE %")
     models = (
         ("dense (end of warm-up)", "dense_warmup"),
         ("dense (same budget)", "dense"),
         ("sparse", "sparse"),
     )
+    blocks = [m for _, key in models for m in (summary.get(key) or {}).values()]
+    decimals = decimals_for(*[m["mae"] for m in blocks])
     for model, key in models:
         for split, m in (summary.get(key) or {}).items():
-            table.add_row(model, split, _fmt(m["mae"]), _fmt(m["rmse"]), _fmt(m["mape"]))
-    stdout_console().print(table)
+            table.add_row(
+                model, split, _fmt(m["mae"], decimals), _fmt(m["rmse"], decimals), _mape(m["mape"])
+            )
+    console = stdout_console()
+    console.print(table)
+    if summary.get("dense"):
+        console.print(DENSE_SAME_BUDGET, markup=False)
+    if any(m["mape"] is None for m in blocks):
+        console.print(MAPE_NOTE, markup=False)
 
 
 def print_plan_summary(plan: dict, written: str | None) -> None:
+    """The plan in plain words, the error table, the notes, and where the plan went."""
     test, dense = plan["metrics"]["test"], plan["metrics"]["dense_test"]
+    unit = unit_of(plan)
+    decimals = decimals_for(test["mae"], dense["mae"])
     title = (
         f"dynst plan: keep {plan['n_keep']} of {plan['n_sensors']} sensors "
         f"(sparsity {plan['sparsity']:.2f}, backbone {plan['backbone']})"
     )
     table = Table(title=title)
-    for column in ("network", "test MAE", "test RMSE", "test MAPE %"):
-        table.add_column(column)
-    table.add_row("reduced", _fmt(test["mae"]), _fmt(test["rmse"]), _fmt(test["mape"]))
-    table.add_row("dense", _fmt(dense["mae"]), _fmt(dense["rmse"]), _fmt(dense["mape"]))
+    table.add_column("network")
+    for column in ("test MAE", "test RMSE"):
+        table.add_column(column + _unit_suffix(unit))
+    table.add_column("test MAPE %")
+    for name, m in (("reduced", test), ("dense (same budget)", dense)):
+        table.add_row(name, _fmt(m["mae"], decimals), _fmt(m["rmse"], decimals), _mape(m["mape"]))
     console = stdout_console()
+    for sentence in plan_sentences(plan):
+        console.print(sentence, markup=False, soft_wrap=True)
     console.print(table)
+    if test["mape"] is None:
+        console.print(MAPE_NOTE, markup=False)
     for note in plan.get("notes", []):
         console.print(f"note: {note}", markup=False)
     if written:
         console.print(f"plan written to {written}", markup=False)
+    else:
+        console.print("nothing written (no -o); add -o plan.json to save the plan", markup=False)
 
 
-def print_curve(rows: list[dict], dense: dict) -> None:
+def print_curve(rows: list[dict], dense: dict, unit: str = "") -> None:
+    """Test error against sparsity, one row per plan, the dense model last."""
     table = Table(title="dynst prune: test error against sparsity")
-    for column in ("sparsity", "kept", "MAE", "RMSE", "MAPE %"):
-        table.add_column(column)
+    table.add_column("sparsity")
+    table.add_column("kept")
+    for column in ("MAE", "RMSE"):
+        table.add_column(column + _unit_suffix(unit))
+    table.add_column("MAPE %")
+    decimals = decimals_for(dense["mae"], *[row["mae"] for row in rows])
     for row in rows:
         table.add_row(
             f"{row['sparsity']:.2f}",
             str(row["n_keep"]),
-            _fmt(row["mae"]),
-            _fmt(row["rmse"]),
-            _fmt(row["mape"]),
+            _fmt(row["mae"], decimals),
+            _fmt(row["rmse"], decimals),
+            _mape(row["mape"]),
         )
-    table.add_row("dense", "all", _fmt(dense["mae"]), _fmt(dense["rmse"]), _fmt(dense["mape"]))
-    stdout_console().print(table)
+    table.add_row(
+        "dense (same budget)",
+        "all",
+        _fmt(dense["mae"], decimals),
+        _fmt(dense["rmse"], decimals),
+        _mape(dense["mape"]),
+    )
+    console = stdout_console()
+    console.print(table)
+    if dense["mape"] is None:
+        console.print(MAPE_NOTE, markup=False)

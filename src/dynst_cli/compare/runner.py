@@ -80,6 +80,12 @@ def check_methods(methods) -> list[str]:
     return methods
 
 
+def n_trainings(methods, n_sparsities: int, seeds: int) -> int:
+    """How many models `compare_run` trains: every keep set, the dense one, the refits."""
+    per_sparsity = sum(seeds if m in SEEDED else 1 for m in check_methods(methods))
+    return per_sparsity * n_sparsities + 1 + (seeds if seeds > 1 else 0)
+
+
 def training_snapshots(data: SensorData, train_stop: int) -> np.ndarray:
     """Training-period values as snapshots, shape [T*C, N] (channels stacked as samples)."""
     values = data.values[:train_stop]  # [T, N, C]

@@ -96,3 +96,27 @@ def _grid(ds: xr.Dataset) -> dict | None:
         "dlat": float(ds.attrs["grid_dlat"]),
         "dlon": float(ds.attrs["grid_dlon"]),
     }
+
+
+def naming_hints(summary: dict, var_given: bool) -> list[str]:
+    """Sentences for a dataset whose variable got a default name or has unknown units.
+
+    A wide CSV says neither what it measures nor in which units: the one variable is then called
+    ``value`` and its units ``unknown``, which every later table and plan would repeat.
+    """
+    from dynst_cli.ingest.csv_tables import WIDE_VARIABLE
+    from dynst_cli.ingest.schema import UNKNOWN_UNITS
+
+    hints = []
+    for variable in summary["variables"]:
+        if variable["name"] == WIDE_VARIABLE and not var_given:
+            hints.append(
+                f"the variable was named '{WIDE_VARIABLE}' (a wide CSV does not say what it "
+                "measures); name it with --var, e.g. --var speed"
+            )
+        if variable["units"] == UNKNOWN_UNITS:
+            hints.append(
+                f"the units of '{variable['name']}' are unknown (CSV files do not carry units); "
+                "give them with --units, e.g. --units mph, so that errors are reported in them"
+            )
+    return hints

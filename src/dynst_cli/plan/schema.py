@@ -4,11 +4,14 @@ A plan is the product of `dynst prune` and the input of `dynst export-plan` and 
 Top-level keys, in the order they are written::
 
     format, sparsity, n_sensors, n_keep, backbone, dataset_sha256, variables, units, grid,
-    constraints, notes, metrics, [model], [selection_frequency_seeds], sensors
+    constraints, notes, metrics, [most_affected], [model], [selection_frequency_seeds], sensors
 
 `sensors` lists every sensor in rank order (rank 1 = most important), each as
-``{sensor_id, lat, lon, rank, score, keep, reason[, cost][, row, col][, selection_frequency]}``
-with `lat`, `lon` in WGS84 degrees and lon in [-180, 180). Kept sensors rank above dropped ones.
+``{sensor_id, lat, lon, rank, score, keep, reason[, cost][, row, col][, selection_frequency]
+[, mae_dense, mae_reduced]}`` with `lat`, `lon` in WGS84 degrees and lon in [-180, 180). Kept
+sensors rank above dropped ones. `mae_dense` and `mae_reduced` are the test MAE of that sensor's
+forecast (variables' units) by the dense model and by the reduced network, null for a sensor with
+no observed test target; `most_affected` lists the ids of the sensors whose MAE rises most.
 `metrics` holds `test` and `dense_test`, each `{mae, rmse, mape}` in the variables' original
 units (`mape` in percent, null where undefined). `grid` is null for point networks and
 ``{"shape": [H, W], "dlat": deg, "dlon": deg}`` for gridded ones, whose sensors then carry their
@@ -50,11 +53,12 @@ TOP_KEYS = (
     "constraints",
     "notes",
     "metrics",
+    "most_affected",
     "model",
     "selection_frequency_seeds",
     "sensors",
 )
-OPTIONAL_TOP_KEYS = frozenset({"model", "selection_frequency_seeds"})
+OPTIONAL_TOP_KEYS = frozenset({"most_affected", "model", "selection_frequency_seeds"})
 
 SENSOR_KEYS = (
     "sensor_id",
@@ -68,8 +72,11 @@ SENSOR_KEYS = (
     "row",
     "col",
     "selection_frequency",
+    "mae_dense",
+    "mae_reduced",
 )
-OPTIONAL_SENSOR_KEYS = frozenset({"cost", "row", "col", "selection_frequency"})
+SENSOR_ERROR_KEYS = ("mae_dense", "mae_reduced")
+OPTIONAL_SENSOR_KEYS = frozenset({"cost", "row", "col", "selection_frequency", *SENSOR_ERROR_KEYS})
 
 REASONS = ("score", "keep", "exclude", "spacing", "budget", "region")
 """Why a sensor is kept or dropped: its `score` rank, a forced `keep`, an `exclude` list, the
@@ -171,8 +178,8 @@ def canonical_plan(plan: dict) -> dict:
     for key in ("sparsity",):
         out[key] = float(out[key])
     for sensor in out["sensors"]:
-        for key in ("lat", "lon", "score", "cost", "selection_frequency"):
-            if key in sensor:
+        for key in ("lat", "lon", "score", "cost", "selection_frequency", *SENSOR_ERROR_KEYS):
+            if sensor.get(key) is not None:
                 sensor[key] = float(sensor[key])
     return out
 
@@ -218,6 +225,16 @@ def _check_plan(plan: Any) -> None:
     if "model" in plan:
         _check_model(plan["model"])
     _check_sensors(plan)
+    if "most_affected" in plan:
+        _check_most_affected(plan)
+
+
+def _check_most_affected(plan: dict) -> None:
+    _string_list(plan["most_affected"], "most_affected")
+    ids = {sensor["sensor_id"] for sensor in plan["sensors"]}
+    unknown = [sid for sid in plan["most_affected"] if sid not in ids]
+    if unknown:
+        raise _PlanProblem(f"most_affected names {unknown[0]!r}, which is not a sensor of the plan")
 
 
 def _check_keys(obj: dict, keys: tuple, optional: frozenset, where: str) -> None:
@@ -346,6 +363,9 @@ def _check_optional(sensor: dict, grid: dict | None) -> None:
         freq = _number(sensor["selection_frequency"], "selection_frequency")
         if not 0.0 <= freq <= 1.0:
             raise _PlanProblem(f"selection_frequency {freq} is outside [0, 1]")
+    for key in SENSOR_ERROR_KEYS:
+        if sensor.get(key) is not None and _number(sensor[key], key) < 0:
+            raise _PlanProblem(f"{key} must not be negative")
     if ("row" in sensor) != ("col" in sensor):
         raise _PlanProblem("row and col must be given together")
     if grid is not None and "row" not in sensor:
