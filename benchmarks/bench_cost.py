@@ -32,11 +32,11 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _bench import DATASETS, fit, merge_json, read_json, stamp, stamp_lines  # noqa: E402
 from _measure import REPO, RESULTS, mib, run_measured  # noqa: E402
-from dynst_cli.compare.runner import run_order  # noqa: E402
 from dynst_cli.config import with_overrides  # noqa: E402
 from dynst_cli.mask import n_keep_for  # noqa: E402
 from dynst_cli.prune import load_for_run  # noqa: E402
 from dynst_cli.run import RunDir  # noqa: E402
+from dynst_cli.selection import Ranking  # noqa: E402
 from dynst_cli.train import prepare  # noqa: E402
 
 BATCH = 64
@@ -87,7 +87,7 @@ def inference(run_path: Path, backbone: str, threads_list) -> list[dict]:
         prep = prepare(data, config, prep.scaler)
     model = prep.model.eval()
     n_keep = n_keep_for(data.n_sensors, SPARSITY)
-    kept = torch.from_numpy(np.sort(run_order(run)[:n_keep]))
+    kept = torch.from_numpy(np.sort(Ranking.read(run.file("ranking.json")).order[:n_keep]))
     batch = prep.source.batch(prep.splits["test"].window_starts[:BATCH])
     x, tod, dow = batch.x, batch.tod, batch.dow
     x_kept = x[:, :, kept].contiguous()

@@ -35,15 +35,14 @@ from _bench import DATASETS, fit, ingest, merge_json, pct, stamp, stamp_lines  #
 from _measure import REPO, RESULTS  # noqa: E402
 from dynst_cli.compare.runner import (  # noqa: E402
     rankings,
-    run_order,
     score_keep_set,
     training_snapshots,
 )
-from dynst_cli.compare.selectors import keep_mask, make_selector  # noqa: E402
 from dynst_cli.compare.stability import with_epochs  # noqa: E402
 from dynst_cli.mask import n_keep_for  # noqa: E402
 from dynst_cli.prune import load_for_run  # noqa: E402
 from dynst_cli.run import RunDir  # noqa: E402
+from dynst_cli.selection import Ranking, Siting, make_selector  # noqa: E402
 
 SPARSITIES = (0.3, 0.5, 0.7)
 METHODS = ("dynst", "random", "variance", "qr")
@@ -70,12 +69,13 @@ def compare_rows(
     config, data, prep = load_for_run(run)
     config = with_epochs(config, epochs)
     snapshots = training_snapshots(data, prep.splits["train"].stop)
-    order = run_order(run)
+    siting = Siting.free(data.n_sensors)
     rows = []
     for sparsity in sparsities:
         n_keep = n_keep_for(data.n_sensors, sparsity)
-        for method, seed, ranking in rankings(METHODS, seeds, order, snapshots):
-            metrics, seconds = score_keep_set(data, config, keep_mask(ranking, n_keep))
+        for method, seed, ranking in rankings(METHODS, seeds, run.path, snapshots):
+            keep = siting.select(ranking, n_keep).keep
+            metrics, seconds = score_keep_set(data, config, keep)
             row = {"method": method, "sparsity": sparsity, "n_keep": n_keep, "seed": seed}
             rows.append({**row, **metrics, "seconds": round(seconds, 2)})
             log(f"  S={sparsity} {method} seed={seed}: MAE {metrics['mae']:.4f} ({seconds:.1f} s)")
@@ -161,9 +161,9 @@ def planted(work: Path, log) -> dict:
     log(f"planted: dynst fit ({n} sensors, {n_drivers} drivers, S=0.9)")
     result = fit(dataset, run, recipe)
     run_dir = RunDir(run)
-    ranking = run_dir.read_json("ranking.json")
-    kept = [e["index"] for e in ranking if e["kept_in_fit"]]
-    order = run_order(run_dir)
+    ranking = Ranking.read(run_dir.file("ranking.json"))
+    kept = np.flatnonzero(ranking.kept)
+    order = ranking.order
     config, data, prep = load_for_run(run_dir)
     snapshots = training_snapshots(data, prep.splits["train"].stop)
     n_keep = n_keep_for(n, PLANTED_RECIPE["mask"]["sparsity"])
@@ -174,11 +174,11 @@ def planted(work: Path, log) -> dict:
     counts = {
         "dynst (kept in fit)": hits(kept),
         "dynst (top of ranking)": hits(order[:n_keep]),
-        "variance": hits(make_selector("variance").fit(snapshots).get_sensors()[:n_keep]),
-        "qr": hits(make_selector("qr").fit(snapshots).get_sensors()[:n_keep]),
+        "variance": hits(make_selector("variance").fit(snapshots).get_selected_sensors(n_keep)),
+        "qr": hits(make_selector("qr").fit(snapshots).get_selected_sensors(n_keep)),
     }
     random_hits = [
-        hits(make_selector("random", seed=s).fit(snapshots).get_sensors()[:n_keep])
+        hits(make_selector("random", seed=s).fit(snapshots).get_selected_sensors(n_keep))
         for s in range(20)
     ]
     counts["random (mean of 20 seeds)"] = float(np.mean(random_hits))

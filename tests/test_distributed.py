@@ -13,9 +13,9 @@ import yaml
 from dynst_cli import distributed as dist
 from dynst_cli.cli import main
 from dynst_cli.data import load_dataset
-from dynst_cli.fit import make_select
 from dynst_cli.mask import n_keep_for
 from dynst_cli.plan.schema import read_plan
+from dynst_cli.selection import Siting
 from dynst_cli.train import TrainState, epoch_batches, make_optimizer, prepare, run_epochs
 from synthetic import tiny_config
 
@@ -64,7 +64,7 @@ def _train_one_rank(rank: int, init_file: str, dataset: str, out: str) -> None:
         prep = prepare(data, config)
         optimizer = make_optimizer(prep.model, config)
         ddp = dist.wrap_ddp(prep.model, prep.device)
-        select = make_select(None, data)
+        select = Siting.free(data.n_sensors).keep_fn()
         run_epochs(prep, config, TrainState(), select, optimizer, lambda state: None, ddp)
         gate = prep.model.gate
         np.savez(

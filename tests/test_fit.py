@@ -89,7 +89,7 @@ def test_every_backbone_runs_the_whole_schedule(tmp_path, backbone, grid):
 
 
 def test_constraints_hold_while_the_mask_learns(tmp_path, planted):
-    from dynst_cli.plan.constraints import SitingConstraints
+    from dynst_cli.selection import SitingConstraints
 
     constraints = SitingConstraints(keep_ids=("s010", "s011"), exclude_ids=("s000", "s001"))
     run = tmp_path / "run"

@@ -18,9 +18,8 @@ from dynst_cli.console import log
 from dynst_cli.data import SensorData, load_dataset
 from dynst_cli.errors import DynstError, InputError, UsageError
 from dynst_cli.evaluate import headline
-from dynst_cli.mask import check_keeps_some, rank_sensors, take_first
+from dynst_cli.mask import check_keeps_some
 from dynst_cli.model import ForecastModel
-from dynst_cli.plan.constraints import SitingConstraints
 from dynst_cli.run import (
     CHECKPOINT,
     CONFIG,
@@ -31,6 +30,7 @@ from dynst_cli.run import (
     TIMINGS,
     RunDir,
 )
+from dynst_cli.selection import Siting, SitingConstraints, rank_sensors, siting_for
 from dynst_cli.train import (
     Prepared,
     TrainState,
@@ -40,14 +40,6 @@ from dynst_cli.train import (
     run_epochs,
     train_fixed,
 )
-
-
-def make_select(constraints: SitingConstraints | None, data: SensorData):
-    """The keep-set chooser the mask updates go through: constrained, or simply the first n."""
-    if constraints is None or constraints.is_empty():
-        return take_first
-    selector = constraints.resolve(data.sensor_ids, data.lat, data.lon, data.cost)
-    return lambda order, n_keep: selector.select(order, n_keep).keep
 
 
 def run_record(config: FitConfig, dataset_path: Path, data: SensorData, constraints) -> dict:
@@ -111,7 +103,8 @@ def _fit(dataset_path, run_path, config: FitConfig, resume, constraints, on_epoc
     check_keeps_some(data.n_sensors, config.mask.sparsity)
     record = run_record(config, Path(dataset_path), data, constraints)
     _check_run_target(run, record, resume)
-    select = make_select(constraints, data)
+    siting = siting_for(constraints, data)
+    select = siting.keep_fn()
     prep = prepare(data, config)
     optimizer = make_optimizer(prep.model, config)
     state = TrainState()
@@ -120,7 +113,7 @@ def _fit(dataset_path, run_path, config: FitConfig, resume, constraints, on_epoc
         if dist.is_main():
             log(f"fit: resuming at epoch {state.epoch + 1} of {config.train.epochs}")
     else:
-        _exclude_at_start(prep.model, select, data.n_sensors)
+        _exclude_at_start(prep.model, siting)
     if dist.is_main():
         run.write_json(CONFIG, record)
     started = time.perf_counter()
@@ -177,12 +170,12 @@ def _check_run_target(run: RunDir, record: dict, resume: bool) -> None:
         )
 
 
-def _exclude_at_start(model: ForecastModel, select, n_sensors: int) -> None:
+def _exclude_at_start(model: ForecastModel, siting: Siting) -> None:
     """Excluded sensors are off from the first step; the warm-up is otherwise dense."""
-    if select is take_first:
+    if siting.unconstrained:
         return
-    keep = select(np.arange(n_sensors), n_sensors)
-    model.gate.set_keep(keep, 0)
+    n = siting.n_sensors
+    model.gate.set_keep(siting.select(np.arange(n), n).keep, 0)
 
 
 def _save_checkpoint(run: RunDir, prep: Prepared, optimizer, state: TrainState) -> None:
@@ -224,6 +217,7 @@ def _write_results(
         keep,
         gate.scores.detach().cpu().numpy(),
         gate.dropped_at.cpu().numpy(),
+        data.sensor_ids,
     )
     summary = {
         "n_sensors": data.n_sensors,
@@ -238,7 +232,7 @@ def _write_results(
     }
     _check_finite_metrics(summary, data)
     run.save_torch(MODEL, model_bundle(prep, data))
-    run.write_json(RANKING, ranking_record(ranking, data, keep))
+    ranking.write(run.file(RANKING))
     run.write_json(HISTORY, state.history)
     run.write_json(METRICS, summary)
     run.write_json(TIMINGS, {**timings, "epochs": state.epoch})
@@ -290,17 +284,3 @@ def model_bundle(prep: Prepared, data: SensorData) -> dict:
         "units": data.units,
         "step_seconds": data.step_seconds(),
     }
-
-
-def ranking_record(ranking, data: SensorData, keep: np.ndarray) -> list[dict]:
-    """The run's full ranking, most important sensor first."""
-    return [
-        {
-            "index": int(i),
-            "sensor_id": str(data.sensor_ids[i]),
-            "rank": int(ranking.rank[i]),
-            "score": float(ranking.score[i]),
-            "kept_in_fit": bool(keep[i]),
-        }
-        for i in ranking.order
-    ]

@@ -25,7 +25,7 @@ from dynst_cli.atomic import write_text
 from dynst_cli.config import FitConfig
 from dynst_cli.console import is_quiet, set_quiet
 from dynst_cli.errors import DynstError, UsageError
-from dynst_cli.plan.constraints import SitingConstraints
+from dynst_cli.selection.constraints import SitingConstraints
 
 ERROR_FILE = "rank{rank}.json"  # a worker's DynstError, read back by the launcher
 

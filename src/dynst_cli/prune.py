@@ -14,15 +14,17 @@ from pathlib import Path
 
 import numpy as np
 
-from dynst_cli.atomic import sha256_file
+from dynst_cli.atomic import sha256_file, together
 from dynst_cli.config import FitConfig
 from dynst_cli.data import SensorData, StandardScaler, load_dataset
 from dynst_cli.errors import InputError, UsageError
 from dynst_cli.evaluate import evaluate, headline
 from dynst_cli.mask import check_keeps_some
-from dynst_cli.plan.constraints import SitingConstraints
-from dynst_cli.plan.schema import PLAN_FORMAT
+from dynst_cli.plan.curve import write_curve
+from dynst_cli.plan.schema import PLAN_FORMAT, write_plan
+from dynst_cli.progress import FinetuneProgress
 from dynst_cli.run import CONFIG, METRICS, MODEL, RANKING, RunDir
+from dynst_cli.selection import Ranking, SitingConstraints, siting_for
 from dynst_cli.train import Prepared, finetune, prepare
 
 PLANS_DIR = "plans"
@@ -71,11 +73,14 @@ def prune_run(
         raise UsageError(f"--finetune-epochs must be an integer >= 0, got {finetune_epochs}")
     run = RunDir(run_path).require()
     config, data, prep = load_for_run(run, data_path)
-    ranking = run.read_json(RANKING)
-    order = np.array([entry["index"] for entry in ranking], dtype=np.int64)
-    scores = np.empty(data.n_sensors)
-    scores[order] = [entry["score"] for entry in ranking]
-    keep, reasons, notes = choose(order, data, sparsity, constraints)
+    ranking = Ranking.read(run.file(RANKING))
+    if ranking.n_sensors != data.n_sensors:
+        raise InputError(
+            f"{run.file(RANKING)} ranks {ranking.n_sensors} sensors but the dataset has "
+            f"{data.n_sensors}; re-run `dynst fit`"
+        )
+    order, scores = ranking.order, ranking.scores
+    keep, reasons, notes = choose(ranking, data, sparsity, constraints)
     fitted_keep = prep.model.gate.keep.cpu().numpy() > 0.5
     epochs = finetune_epochs
     if epochs is None:
@@ -110,6 +115,42 @@ def prune_run(
         "weights_sha256": sha256_file(run.file(model_name)),
     }
     return plan
+
+
+def prune_one(run, sparsity, output: Path | None, finetune_epochs, constraints, data) -> dict:
+    """The plan at `sparsity`, written to `output` when given; fine-tuning shows progress."""
+    with FinetuneProgress(f"prune {sparsity:.2f}") as progress:
+        plan = prune_run(
+            run,
+            sparsity,
+            finetune_epochs=finetune_epochs,
+            constraints=constraints,
+            data_path=data,
+            on_epoch=progress.update,
+        )
+    if output is not None:
+        write_plan(plan, output)
+    return plan
+
+
+def plan_filename(sparsity: float) -> str:
+    return f"plan-s{sparsity:.2f}.json"
+
+
+def prune_many(run, sparsities, folder: Path, finetune_epochs, constraints, data):
+    """One plan per sparsity in `folder`, plus `curve.csv` and `curve.png` of test error."""
+    folder = Path(folder)
+    plans = [prune_one(run, s, None, finetune_epochs, constraints, data) for s in sparsities]
+    rows = [
+        {"sparsity": s, "n_keep": plan["n_keep"], **plan["metrics"]["test"]}
+        for s, plan in zip(sparsities, plans, strict=True)
+    ]
+    dense = plans[-1]["metrics"]["dense_test"]
+    with together():  # the plans and the curve replace earlier ones together, or none does
+        for sparsity, plan in zip(sparsities, plans, strict=True):
+            write_plan(plan, folder / plan_filename(sparsity))
+        write_curve(rows, dense, folder / "curve.csv", folder / "curve.png")
+    return rows, dense
 
 
 def dense_test(metrics: dict) -> tuple[dict, str]:
@@ -151,15 +192,13 @@ def most_affected(sensors: list[dict], count: int = MOST_AFFECTED) -> list[str]:
     return [sensor_id for _, _, sensor_id in rises[:count]]
 
 
-def choose(order: np.ndarray, data: SensorData, sparsity: float, constraints):
-    """Keep vector, reason per sensor and notes for `sparsity`, in the run's rank order."""
+def choose(ranking, data: SensorData, sparsity: float, constraints):
+    """Keep vector, reason per sensor and notes for `sparsity`, in the run's rank order.
+
+    `ranking` is a `Ranking` or its order (sensor indices, most important first).
+    """
     n_keep = check_keeps_some(data.n_sensors, sparsity)
-    if constraints is None or constraints.is_empty():
-        keep = np.zeros(data.n_sensors, dtype=bool)
-        keep[order[:n_keep]] = True
-        return keep, ["score"] * data.n_sensors, []
-    selector = constraints.resolve(data.sensor_ids, data.lat, data.lon, data.cost)
-    selection = selector.select(order, n_keep)
+    selection = siting_for(constraints, data).select(ranking, n_keep)
     return selection.keep, list(selection.reason), list(selection.notes)
 
 

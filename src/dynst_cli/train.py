@@ -28,10 +28,16 @@ from dynst_cli.data import SensorData, StandardScaler, WindowSource, chronologic
 from dynst_cli.data.splits import Split
 from dynst_cli.errors import InputError, UsageError
 from dynst_cli.evaluate import evaluate
-from dynst_cli.mask import SparsitySchedule, drop_and_regrow, dynst_loss, prune_to, regrow_init
+from dynst_cli.mask import (
+    Select,
+    SparsitySchedule,
+    drop_and_regrow,
+    dynst_loss,
+    prune_to,
+    regrow_init,
+)
 from dynst_cli.model import ForecastModel, backbone_spec, build_model
 
-Select = Callable[[np.ndarray, int], np.ndarray]
 FINETUNE_EPOCH_OFFSET = 10_000  # shuffling seeds of frozen-mask epochs, apart from the fit's
 
 

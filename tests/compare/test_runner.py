@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -51,10 +53,10 @@ def test_training_snapshots_stack_channels_as_samples():
     np.testing.assert_array_equal(x, values[0].T)
 
 
-def test_rankings_give_one_per_seed_for_random_only():
-    snapshots = np.random.default_rng(0).normal(size=(50, 6))
-    order = np.arange(6)[::-1]
-    got = [(m, s) for m, s, _ in rankings(METHODS_ALL, 3, order, snapshots)]
+def test_rankings_give_one_per_seed_for_random_only(fitted_run):
+    n = len(json.loads((fitted_run / "ranking.json").read_text()))
+    snapshots = np.random.default_rng(0).normal(size=(50, n))
+    got = [(m, s) for m, s, _ in rankings(METHODS_ALL, 3, fitted_run, snapshots)]
     assert got == [
         ("dynst", None),
         ("random", 0),
@@ -63,7 +65,8 @@ def test_rankings_give_one_per_seed_for_random_only():
         ("variance", None),
         ("qr", None),
     ]
-    assert next(rankings(["dynst"], 1, order, snapshots))[2] is order
+    order = [r["index"] for r in json.loads((fitted_run / "ranking.json").read_text())]
+    assert next(rankings(["dynst"], 1, fitted_run, snapshots))[2].tolist() == order
 
 
 def test_one_row_per_method_and_sparsity_with_the_right_counts(result, fitted_run):

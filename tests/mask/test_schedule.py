@@ -9,6 +9,7 @@ from dynst_cli.errors import UsageError
 from dynst_cli.mask.counts import n_off_for
 from dynst_cli.mask.schedule import SparsitySchedule
 from dynst_cli.mask.update import prune_to
+from dynst_cli.selection import Siting
 
 
 def _schedule(total: int, target: float = 0.5, **kw) -> SparsitySchedule:
@@ -20,11 +21,12 @@ def _run_counts(schedule: SparsitySchedule, n: int) -> list[int]:
     """Kept count during every step, following the update convention of the module docstring."""
     keep = [True] * n
     scores = list(range(n, 0, -1))
+    first = Siting.free(n).keep_fn()
     counts = []
     for t in range(schedule.total_steps):
         counts.append(sum(keep))
         if schedule.is_update_step(t):
-            keep = list(prune_to(keep, scores, n - schedule.n_off_after(t, n)))
+            keep = list(prune_to(keep, scores, n - schedule.n_off_after(t, n), first))
     counts.append(sum(keep))  # the mask left after the last step
     return counts
 

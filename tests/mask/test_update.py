@@ -6,35 +6,30 @@ from dynst_cli.mask.update import (
     priority_order,
     prune_to,
     regrow_init,
-    take_first,
 )
+from dynst_cli.selection import Siting
 
 KEEP = np.array([True, True, True, True, False, False, False, False])
 SCORES = np.array([0.9, -0.1, 0.5, 0.7, 0.0, 0.2, 0.3, 0.05])
 GRAD = np.array([9.0, 9.0, 9.0, 9.0, 1.0, 5.0, 2.0, 0.5])
+FIRST = Siting.free(8).keep_fn()  # no siting constraint: keep the first n
 
 
 def test_priority_order_kept_first_then_by_magnitude():
     assert priority_order(KEEP, SCORES).tolist() == [0, 3, 2, 1, 6, 5, 7, 4]
 
 
-def test_take_first_keeps_prefix():
-    assert take_first(np.array([2, 0, 1]), 2).tolist() == [True, False, True]
-    with pytest.raises(ValueError):
-        take_first(np.array([0, 1]), 3)
-
-
 def test_prune_to_drops_smallest_magnitudes():
-    assert np.flatnonzero(prune_to(KEEP, SCORES, 2)).tolist() == [0, 3]
+    assert np.flatnonzero(prune_to(KEEP, SCORES, 2, FIRST)).tolist() == [0, 3]
 
 
 def test_prune_to_never_regrows():
-    out = prune_to(KEEP, SCORES, 6)
+    out = prune_to(KEEP, SCORES, 6, FIRST)
     assert np.array_equal(out, KEEP) and out is not KEEP
 
 
 def test_drop_and_regrow_swaps_smallest_score_for_largest_gradient():
-    new, n_dropped, n_regrown = drop_and_regrow(KEEP, SCORES, GRAD, fraction=0.3)
+    new, n_dropped, n_regrown = drop_and_regrow(KEEP, SCORES, GRAD, fraction=0.3, select=FIRST)
     # k = floor(0.3 * 4) = 1: drop sensor 1 (|m| = 0.1), regrow sensor 5 (gradient 5).
     assert (n_dropped, n_regrown) == (1, 1)
     assert np.flatnonzero(new).tolist() == [0, 2, 3, 5]
@@ -42,7 +37,7 @@ def test_drop_and_regrow_swaps_smallest_score_for_largest_gradient():
 
 
 def test_just_dropped_sensor_is_not_regrown_in_the_same_update():
-    new, _, _ = drop_and_regrow(KEEP, SCORES, GRAD, fraction=0.5)
+    new, _, _ = drop_and_regrow(KEEP, SCORES, GRAD, fraction=0.5, select=FIRST)
     assert not new[1] and not new[2]
     assert np.flatnonzero(new).tolist() == [0, 3, 5, 6]
 
@@ -51,14 +46,14 @@ def test_ties_break_by_sensor_index():
     keep = np.array([True, True, True, False, False, False])
     scores = np.array([1.0, 0.5, 0.5, 0.0, 0.0, 0.0])
     grad = np.array([0.0, 0.0, 0.0, 3.0, 3.0, 3.0])
-    new, _, _ = drop_and_regrow(keep, scores, grad, fraction=0.34)
+    new, _, _ = drop_and_regrow(keep, scores, grad, fraction=0.34, select=Siting.free(6).keep_fn())
     # Equal smallest scores: the higher index goes; equal gradients: the lower index returns.
     assert np.flatnonzero(new).tolist() == [0, 1, 3]
 
 
 @pytest.mark.parametrize("fraction", [0.0, 0.2, 1.0, 5.0])
 def test_count_preserved(fraction):
-    new, n_dropped, n_regrown = drop_and_regrow(KEEP, SCORES, GRAD, fraction)
+    new, n_dropped, n_regrown = drop_and_regrow(KEEP, SCORES, GRAD, fraction, FIRST)
     assert new.sum() == KEEP.sum()
     assert n_dropped == n_regrown <= 4
 

@@ -26,8 +26,8 @@ from dynst_cli.cli.render import print_fit_summary
 from dynst_cli.config import FitConfig, load_recipe, validate, with_overrides
 from dynst_cli.console import set_quiet
 from dynst_cli.distributed import launch_rank
-from dynst_cli.plan.constraints import constraints_from_options
 from dynst_cli.progress import fit_with_progress
+from dynst_cli.selection import constraints_from_options
 
 _DEFAULT = FitConfig()  # the built-in settings, shown as defaults in --help
 

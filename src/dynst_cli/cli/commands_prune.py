@@ -24,7 +24,7 @@ from dynst_cli.cli.options import (
 )
 from dynst_cli.cli.render import print_curve, print_plan_summary
 from dynst_cli.errors import UsageError
-from dynst_cli.plan.constraints import constraints_from_options
+from dynst_cli.selection import constraints_from_options
 
 
 @app.command("prune")
@@ -71,7 +71,7 @@ def prune_command(
 
     Example: dynst prune runs/metr --sparsity 0.1,0.3,0.5,0.7,0.9 -o plans/
     """
-    from dynst_cli.plan.outputs import prune_many, prune_one
+    from dynst_cli.prune import prune_many, prune_one
 
     values = parse_sparsities(sparsity)
     check_at_least(finetune_epochs, 0, "--finetune-epochs")
@@ -91,8 +91,8 @@ def prune_command(
     if as_json:
         typer.echo(json.dumps({"curve": rows, "dense_test": dense, "output": str(output)}))
     else:
-        from dynst_cli.plan.outputs import plan_filename
         from dynst_cli.plan.schema import read_plan
         from dynst_cli.plan.wording import unit_of
+        from dynst_cli.prune import plan_filename
 
         print_curve(rows, dense, unit_of(read_plan(output / plan_filename(values[0]))))

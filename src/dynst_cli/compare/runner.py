@@ -5,13 +5,14 @@ backbone is trained on it with `train.train_fixed` (the run's backbone, epochs, 
 scored on the test split. Only the choice of sensors differs between the rows; a dense model
 (every sensor kept) trained the same way is the reference.
 
-Keep sets:
+Keep sets come from the selectors of `selection.SELECTORS`, each fitted on the training period only
+(the rows up to the end of the training split), and go through `Siting.select` without
+constraints (the first ``N - round(S*N)`` of each ranking):
 
 - ``dynst``: the run's own ranking (``RUN/ranking.json``), top of the list first;
-- ``random``: one random permutation per seed 0..K-1;
-- ``variance``, ``qr``: fitted on the training period only (the rows up to the end of the training
-  split). Channels are stacked as extra samples: ``[T, N, C] -> [T*C, N]``, each channel in its own
-  units, so a multi-channel archive ranks a sensor by all its variables at once.
+- ``random``: one random permutation per seed 0..K-1 (every ``seeded`` selector gets K seeds);
+- ``variance``, ``qr``: channels are stacked as extra samples: ``[T, N, C] -> [T*C, N]``, each
+  channel in its own units, so a multi-channel archive ranks a sensor by all its variables at once.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from pathlib import Path
 
 import numpy as np
 
-from dynst_cli.compare.selectors import SELECTORS, keep_mask, make_selector
 from dynst_cli.compare.stability import OnRefit, stability, with_epochs
 from dynst_cli.config import FitConfig
 from dynst_cli.data import SensorData
@@ -31,12 +31,12 @@ from dynst_cli.errors import UsageError
 from dynst_cli.evaluate import evaluate, headline
 from dynst_cli.mask import check_keeps_some
 from dynst_cli.prune import check_sparsity, load_for_run
-from dynst_cli.run import RANKING, RunDir
+from dynst_cli.run import RunDir
+from dynst_cli.selection import SELECTORS, Siting, make_selector
 from dynst_cli.train import train_fixed
 
-METHODS = ("dynst", *SELECTORS)
+METHODS = tuple(SELECTORS)
 DEFAULT_METHODS = ("dynst", "random", "variance", "qr")
-SEEDED = frozenset({"random"})  # methods whose keep set depends on the seed
 
 OnResult = Callable[[dict, float], None]
 
@@ -82,7 +82,7 @@ def check_methods(methods) -> list[str]:
 
 def n_trainings(methods, n_sparsities: int, seeds: int) -> int:
     """How many models `compare_run` trains: every keep set, the dense one, the refits."""
-    per_sparsity = sum(seeds if m in SEEDED else 1 for m in check_methods(methods))
+    per_sparsity = sum(seeds if SELECTORS[m].seeded else 1 for m in check_methods(methods))
     return per_sparsity * n_sparsities + 1 + (seeds if seeds > 1 else 0)
 
 
@@ -92,21 +92,16 @@ def training_snapshots(data: SensorData, train_stop: int) -> np.ndarray:
     return values.transpose(0, 2, 1).reshape(-1, data.n_sensors)
 
 
-def run_order(run: RunDir) -> np.ndarray:
-    """The run's sensor indices, most important first."""
-    return np.array([entry["index"] for entry in run.read_json(RANKING)], dtype=np.int64)
+def rankings(methods, seeds: int, run: str | Path, snapshots: np.ndarray):
+    """Yield ``(method, seed, ranking)`` for every keep set to train (seed None if unseeded).
 
-
-def rankings(methods, seeds: int, order: np.ndarray, snapshots: np.ndarray):
-    """Yield ``(method, seed, ranking)`` for every keep set to train (seed None if unseeded)."""
+    `ranking` is the selector's ``ranked_sensors_``, shape [N]; seeded selectors yield one per
+    seed 0..seeds-1.
+    """
     for method in methods:
-        if method == "dynst":
-            yield method, None, order
-        elif method in SEEDED:
-            for seed in range(seeds):
-                yield method, seed, make_selector(method, seed=seed).fit(snapshots).get_sensors()
-        else:
-            yield method, None, make_selector(method).fit(snapshots).get_sensors()
+        for seed in range(seeds) if SELECTORS[method].seeded else [None]:
+            selector = make_selector(method, seed=seed or 0, run=run).fit(snapshots)
+            yield method, seed, selector.ranked_sensors_
 
 
 def score_keep_set(data: SensorData, config: FitConfig, keep: np.ndarray) -> tuple[dict, float]:
@@ -167,13 +162,14 @@ def compare_run(
     n_keeps = {s: check_keeps_some(data.n_sensors, s) for s in sparsities}  # before any training
     config = with_epochs(config, epochs)
     snapshots = training_snapshots(data, prep.splits["train"].stop)
-    order = run_order(run)
+    siting = Siting.free(data.n_sensors)
     result = CompareResult(results=[], dense={})
     report = on_result or (lambda row, seconds: None)
     for sparsity in sparsities:
         n_keep = n_keeps[sparsity]
-        for method, seed, ranking in rankings(methods, seeds, order, snapshots):
-            metrics, seconds = score_keep_set(data, config, keep_mask(ranking, n_keep))
+        for method, seed, ranking in rankings(methods, seeds, run.path, snapshots):
+            keep = siting.select(ranking, n_keep).keep
+            metrics, seconds = score_keep_set(data, config, keep)
             row = {"method": method, "sparsity": sparsity, "n_keep": n_keep, "seed": seed}
             result.results.append({**row, **metrics})
             result.seconds.append(seconds)

@@ -25,6 +25,7 @@ from dynst_cli.errors import InputError, UsageError
 from dynst_cli.fit import fit_run
 from dynst_cli.prune import load_for_run
 from dynst_cli.run import CONFIG, RANKING, RunDir
+from dynst_cli.selection import Ranking
 
 OnRefit = Callable[[int, float], None]
 
@@ -97,10 +98,7 @@ def refit_keep_sets(dataset_path, config, seeds: int, workdir, on_refit: OnRefit
             seeded = refit_config(config, seed)
             started = time.perf_counter()
             fit_run(dataset_path, Path(tmp) / f"seed-{seed}", seeded)
-            ranking = RunDir(Path(tmp) / f"seed-{seed}").read_json(RANKING)
-            keep = np.zeros(len(ranking), dtype=bool)
-            keep[[e["index"] for e in ranking if e["kept_in_fit"]]] = True
-            keeps.append(keep)
+            keeps.append(Ranking.read(Path(tmp) / f"seed-{seed}" / RANKING).kept)
             if on_refit:
                 on_refit(seed, time.perf_counter() - started)
     return np.stack(keeps)

@@ -1,11 +1,10 @@
-"""DynST, independent of any backbone: stream morph, sensor gate, schedule, drop-and-regrow,
-ranking and the training loss."""
+"""DynST, independent of any backbone: stream morph, sensor gate, schedule, drop-and-regrow
+and the training loss."""
 
 from dynst_cli.mask.counts import check_keeps_some, n_keep_for, n_off_for, round_half_up
 from dynst_cli.mask.gate import SensorGate
 from dynst_cli.mask.loss import dynst_loss, masked_mae, masked_mse
 from dynst_cli.mask.morph import morph_graph, morph_grid, unmorph_graph, unmorph_grid
-from dynst_cli.mask.ranking import Ranking, keep_top, rank_sensors
 from dynst_cli.mask.schedule import SparsitySchedule
 from dynst_cli.mask.update import (
     Select,
@@ -13,17 +12,14 @@ from dynst_cli.mask.update import (
     priority_order,
     prune_to,
     regrow_init,
-    take_first,
 )
 
 __all__ = [
-    "Ranking",
     "Select",
     "SensorGate",
     "SparsitySchedule",
     "drop_and_regrow",
     "dynst_loss",
-    "keep_top",
     "masked_mae",
     "masked_mse",
     "morph_graph",
@@ -33,10 +29,8 @@ __all__ = [
     "n_off_for",
     "priority_order",
     "prune_to",
-    "rank_sensors",
     "regrow_init",
     "round_half_up",
-    "take_first",
     "unmorph_graph",
     "unmorph_grid",
 ]

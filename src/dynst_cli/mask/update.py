@@ -2,8 +2,8 @@
 
 Every choice of a keep set is made in two parts: a priority order of sensors (most wanted first,
 ties broken by sensor index through `np.lexsort`, never by hash or chance) and a `Select` function
-that turns an order and a count into the keep vector. `take_first` is the unconstrained selection;
-siting constraints supply other `Select` functions with the same signature.
+that turns an order and a count into the keep vector: `Siting.keep_fn()` of the selection stage,
+with or without siting constraints.
 
 After a regrow the training loop should reset the score of every regrown sensor with
 `regrow_init`: its old ``|m|`` was low enough to get it dropped, and restarting it there would drop
@@ -19,28 +19,6 @@ import numpy as np
 
 Select = Callable[[np.ndarray, int], np.ndarray]
 """``select(order, n_keep) -> keep``: order (N,) int, most wanted first; keep (N,) bool."""
-
-
-def take_first(order: np.ndarray, n_keep: int) -> np.ndarray:
-    """Keep the first `n_keep` sensors of `order`.
-
-    Parameters
-    ----------
-    order : np.ndarray of int, shape (N,)
-        A permutation of the sensor indices, most wanted first.
-    n_keep : int
-        0 <= n_keep <= N.
-
-    Returns
-    -------
-    np.ndarray of bool, shape (N,)
-    """
-    order = np.asarray(order)
-    if not 0 <= n_keep <= order.size:
-        raise ValueError(f"n_keep must lie in [0, {order.size}], got {n_keep}")
-    keep = np.zeros(order.size, dtype=bool)
-    keep[order[:n_keep]] = True
-    return keep
 
 
 def priority_order(keep: np.ndarray, scores: np.ndarray) -> np.ndarray:
@@ -62,9 +40,7 @@ def priority_order(keep: np.ndarray, scores: np.ndarray) -> np.ndarray:
     return np.lexsort((np.arange(keep.size), -magnitude, ~keep))
 
 
-def prune_to(
-    keep: np.ndarray, scores: np.ndarray, n_keep: int, select: Select = take_first
-) -> np.ndarray:
+def prune_to(keep: np.ndarray, scores: np.ndarray, n_keep: int, select: Select) -> np.ndarray:
     """Drop the kept sensors with the smallest ``|score|`` until `n_keep` remain.
 
     Parameters
@@ -92,7 +68,7 @@ def drop_and_regrow(
     scores: np.ndarray,
     grad_accum: np.ndarray,
     fraction: float,
-    select: Select = take_first,
+    select: Select,
 ) -> tuple[np.ndarray, int, int]:
     """One DynST update at fixed sparsity: swap the weakest kept sensors for the most promising.
 

@@ -37,6 +37,7 @@ import numpy as np
 
 from dynst_cli.atomic import write_json
 from dynst_cli.errors import InputError
+from dynst_cli.selection.constraints import REASONS
 
 PLAN_FORMAT = "dynst-plan/1"
 
@@ -78,9 +79,6 @@ SENSOR_KEYS = (
 SENSOR_ERROR_KEYS = ("mae_dense", "mae_reduced")
 OPTIONAL_SENSOR_KEYS = frozenset({"cost", "row", "col", "selection_frequency", *SENSOR_ERROR_KEYS})
 
-REASONS = ("score", "keep", "exclude", "spacing", "budget", "region")
-"""Why a sensor is kept or dropped: its `score` rank, a forced `keep`, an `exclude` list, the
-minimum `spacing`, the cost `budget`, or a `region` quota (see `plan/constraints.py`)."""
 
 MODEL_KEYS = ("weights", "finetune_epochs", "weights_sha256")
 

@@ -15,6 +15,7 @@ from dynst_cli import __version__
 from dynst_cli.errors import InputError, UsageError
 from dynst_cli.plan.schema import PLAN_FORMAT, read_plan
 from dynst_cli.run import CONFIG, METRICS, MODEL, RANKING, RunDir
+from dynst_cli.selection import Ranking
 
 
 @dataclass
@@ -66,18 +67,17 @@ def fit_plan(run: RunDir, record: dict) -> dict:
     """A plan-shaped record of the fit's own keep set, for a report made before any `prune`."""
     bundle = run.load_torch(MODEL)
     metrics = run.read_json(METRICS)
-    ranking = run.read_json(RANKING)
+    ranking = Ranking.read(run.file(RANKING))
     grid = {"shape": bundle["grid_shape"]} if bundle.get("grid_shape") else None
     sensors = []
-    for rank, entry in enumerate(ranking, start=1):
-        i = entry["index"]
+    for rank, i in enumerate(ranking.order, start=1):
         sensor = {
-            "sensor_id": entry["sensor_id"],
+            "sensor_id": ranking.sensor_ids[i],
             "lat": float(bundle["lat"][i]),
             "lon": float(bundle["lon"][i]),
             "rank": rank,
-            "score": float(entry["score"]),
-            "keep": bool(entry["kept_in_fit"]),
+            "score": float(ranking.scores[i]),
+            "keep": bool(ranking.kept[i]),
             "reason": "score",
         }
         if grid is not None:

@@ -13,8 +13,8 @@ from shapely.geometry import box
 
 from dynst_cli.errors import InfeasibleError, InputError, UsageError
 from dynst_cli.geo import pairwise_km
-from dynst_cli.plan.constraints import REASONS, SitingConstraints, constraints_from_options
-from dynst_cli.plan.regions import Region, sensors_in_region
+from dynst_cli.selection.constraints import REASONS, SitingConstraints, constraints_from_options
+from dynst_cli.selection.regions import Region, sensors_in_region
 
 LOCATIONS = Path(__file__).parents[2] / "data" / "metr-la-week" / "graph_sensor_locations.csv"
 # boxes (lon0, lat0, lon1, lat1) around parts of Los Angeles covered by METR-LA

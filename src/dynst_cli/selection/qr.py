@@ -7,7 +7,7 @@ reconstruction", IEEE Control Systems Magazine 38(3), 63-86.
 import numpy as np
 import scipy.linalg
 
-from dynst_cli.compare.selectors._base import BaseSelector, fill_with_column_mean
+from dynst_cli.selection.base import BaseSelector, fill_with_column_mean
 
 # Modes kept by default: the fewest that hold this share of the (centred) snapshot energy, the
 # sum of squared singular values. 99 % drops noise modes, whose pivots carry no information.
@@ -45,7 +45,7 @@ class QRSelector(BaseSelector):
         Number of modes ``r`` used.
     basis_ : numpy.ndarray of float, shape [n_sensors, n_modes_]
         The modes ``Psi_r``.
-    ranking_ : numpy.ndarray of int, shape [n_sensors]
+    ranked_sensors_ : numpy.ndarray of int, shape [n_sensors]
         The QR pivot order.
     """
 

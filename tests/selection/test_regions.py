@@ -12,7 +12,7 @@ from shapely.geometry import box
 
 from dynst_cli.atomic import sha256_file
 from dynst_cli.errors import InputError, UsageError
-from dynst_cli.plan.regions import Region, read_id_file, read_regions, sensors_in_region
+from dynst_cli.selection.regions import Region, read_id_file, read_regions, sensors_in_region
 
 LOCATIONS = Path(__file__).parents[2] / "data" / "metr-la-week" / "graph_sensor_locations.csv"
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from dynst_cli.compare.selectors._base import BaseSelector
+from dynst_cli.selection.base import BaseSelector
 
 
 class RandomSelector(BaseSelector):
@@ -18,9 +18,11 @@ class RandomSelector(BaseSelector):
 
     Attributes
     ----------
-    ranking_ : numpy.ndarray of int, shape [n_sensors]
+    ranked_sensors_ : numpy.ndarray of int, shape [n_sensors]
         A permutation of `range(n_sensors)`.
     """
+
+    seeded = True
 
     def __init__(self, seed=0):
         self.seed = seed

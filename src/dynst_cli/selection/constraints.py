@@ -1,9 +1,10 @@
 """Siting constraints, and the one function that chooses every keep set.
 
-Every keep set in dynst, inside the DynST loop and in `prune`, is chosen by `Selector.select`:
-it takes a priority order of the sensors (most wanted first: the DynST ranking) and a count
-`n_keep`, and returns the keep vector with the reason that decided each sensor. The constraints
-are checked against the network once, in `SitingConstraints.resolve`, which returns the Selector.
+Every keep set in dynst, inside the DynST loop, in `fit`, `prune` and `compare`, is chosen by
+`Siting.select`: it takes a ranking of the sensors (most wanted first: the DynST ranking, or a
+rival selector's) and a count `n_keep`, and returns the keep vector with the reason that decided
+each sensor. The constraints are checked against the network once, in `SitingConstraints.resolve`
+(or `siting_for`), which returns the `Siting`; `Siting.free(N)` is the unconstrained one.
 
 The procedure, deterministic (no randomness; ties are broken by position in the priority):
 
@@ -50,9 +51,12 @@ import numpy as np
 
 from dynst_cli.errors import InfeasibleError, InputError, UsageError
 from dynst_cli.geo import haversine_km
-from dynst_cli.plan.regions import Region, read_id_file, read_regions, sensors_in_region
+from dynst_cli.selection.ranking import Ranking
+from dynst_cli.selection.regions import Region, read_id_file, read_regions, sensors_in_region
 
 REASONS = ("score", "keep", "exclude", "spacing", "budget", "region")
+"""Why a sensor is kept or dropped: its `score` rank, a forced `keep`, an `exclude` list, the
+minimum `spacing`, the cost `budget`, or a `region` quota."""
 
 
 @dataclass
@@ -134,8 +138,8 @@ class SitingConstraints:
             "per_region_min": self.per_region_min,
         }
 
-    def resolve(self, sensor_ids, lat, lon, cost=None) -> Selector:
-        """Check the constraints against a network and return its Selector.
+    def resolve(self, sensor_ids, lat, lon, cost=None) -> Siting:
+        """Check the constraints against a network and return its Siting.
 
         Parameters
         ----------
@@ -166,7 +170,7 @@ class SitingConstraints:
             _check_forced_budget(cost[forced], self.budget)
         if self.min_spacing_km:
             _check_forced_spacing(ids, lat, lon, np.flatnonzero(forced), self.min_spacing_km)
-        return Selector(ids, lat, lon, forced, excluded, cost, self, inside)
+        return Siting(ids, lat, lon, forced, excluded, cost, self, inside)
 
     def _region_members(self, lat, lon, excluded) -> np.ndarray:
         """Bool `(R, N)`: sensor n lies in region r; checks every quota can be met at all."""
@@ -178,10 +182,19 @@ class SitingConstraints:
         return inside
 
 
-class Selector:
+def siting_for(constraints: SitingConstraints | None, network) -> Siting:
+    """The Siting of `constraints` on `network` (anything with `sensor_ids`, `lat`, `lon`,
+    `cost`, such as `SensorData`); the free one when there is no constraint."""
+    if constraints is None or constraints.is_empty():
+        return Siting.free(len(network.sensor_ids))
+    return constraints.resolve(network.sensor_ids, network.lat, network.lon, network.cost)
+
+
+class Siting:
     """Chooses keep sets on one network under resolved constraints; made by `resolve`."""
 
     def __init__(self, ids, lat, lon, forced, excluded, cost, constraints, inside):
+        self.n_sensors = len(ids)
         self.sensor_ids, self.lat, self.lon = ids, lat, lon
         self.forced, self.excluded, self.cost = forced, excluded, cost
         self.budget = constraints.budget
@@ -192,23 +205,41 @@ class Selector:
             forced.any() or excluded.any() or cost is not None or self.spacing_km or len(inside)
         )
 
-    def select(self, priority: np.ndarray, n_keep: int) -> Selection:
+    @classmethod
+    def free(cls, n_sensors: int) -> Siting:
+        """The Siting of a network of `n_sensors` without constraints: keep the first n."""
+        none = np.zeros(n_sensors, dtype=bool)
+        ids = tuple(str(i) for i in range(n_sensors))
+        nowhere = np.full(n_sensors, np.nan)
+        inside = np.zeros((0, n_sensors), dtype=bool)
+        return cls(ids, nowhere, nowhere, none, none, None, SitingConstraints(), inside)
+
+    def select(self, ranking: Ranking | np.ndarray, n_keep: int) -> Selection:
         """Keep up to `n_keep` sensors, most wanted first, under the constraints.
 
         Parameters
         ----------
-        priority : ndarray of int, shape (N,)
-            A permutation of the sensor indices, most wanted first (the DynST ranking).
+        ranking : Ranking, or ndarray of int of shape (N,)
+            The sensors most wanted first: a Ranking, or a permutation of the sensor indices
+            (the priority order of a mask update).
         n_keep : int
             Sensors to keep, must-keep sensors included (`N - round(S*N)` at sparsity S).
 
+        Returns
+        -------
+        Selection
+            Without any constraint, exactly the first `n_keep` sensors, every reason "score".
+
         Raises
         ------
+        ValueError
+            `ranking` is not a permutation of this network's sensors, or `n_keep` not in [0, N].
         InfeasibleError
             More must-keep sensors than `n_keep`, or a region quota that cannot be met.
         """
-        order = _check_priority(priority, len(self.sensor_ids))
-        n_keep = _check_n_keep(n_keep, len(self.sensor_ids))
+        priority = ranking.order if isinstance(ranking, Ranking) else ranking
+        order = _check_priority(priority, self.n_sensors)
+        n_keep = _check_n_keep(n_keep, self.n_sensors)
         if self.unconstrained:
             return _take_first(order, n_keep)
         self._check_forced_count(n_keep)
@@ -218,8 +249,12 @@ class Selector:
         self._fill_by_priority(state, free, n_keep)
         return Selection(state.keep, state.reason.tolist(), notes + state.shortfall(n_keep))
 
+    def keep_fn(self):
+        """``select(order, n_keep) -> keep`` for the mask updates: the keep vector of `select`."""
+        return lambda order, n_keep: self.select(order, n_keep).keep
+
     def _check_forced_count(self, n_keep: int) -> None:
-        n_forced, n = int(self.forced.sum()), len(self.sensor_ids)
+        n_forced, n = int(self.forced.sum()), self.n_sensors
         if n_forced > n_keep:
             raise InfeasibleError(
                 f"{n_forced} must-keep sensors (--keep) but the sparsity keeps only {n_keep} of "
@@ -274,7 +309,7 @@ class Selector:
 class _State:
     """The keep set under construction, with what it takes to test a candidate in O(1)."""
 
-    def __init__(self, sel: Selector):
+    def __init__(self, sel: Siting):
         self.sel = sel
         self.keep = sel.forced.copy()
         self.n_kept = int(self.keep.sum())

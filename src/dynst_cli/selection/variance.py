@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from dynst_cli.compare.selectors._base import BaseSelector, column_mean
+from dynst_cli.selection.base import BaseSelector, column_mean
 
 
 class VarianceSelector(BaseSelector):
@@ -16,7 +16,7 @@ class VarianceSelector(BaseSelector):
     ----------
     variance_ : numpy.ndarray of float, shape [n_sensors]
         Variance of each sensor over the training snapshots; NaN for a sensor never observed.
-    ranking_ : numpy.ndarray of int, shape [n_sensors]
+    ranked_sensors_ : numpy.ndarray of int, shape [n_sensors]
         Sensor indices by decreasing `variance_`.
     """
 

@@ -1,15 +1,35 @@
-"""The interface every rival selector shares, and helpers on training snapshots.
+"""The interface every selector shares, in the shape of PySensors, and helpers on snapshots.
 
 A selector is fitted on the training snapshots `X` of shape `[n_samples, n_sensors]` (rows are time
-steps, columns are sensors, NaN where nothing was measured) and returns a ranking of all sensors,
-most important first, the way PySensors' optimizers do.
+steps, columns are sensors, NaN where nothing was measured) and ranks all sensors, most important
+first, the way PySensors' `SSPOR` does: ``fit(X)`` returns the selector, ``ranked_sensors_`` holds
+the ranking, ``get_selected_sensors(n)`` its first n, and ``set_n_sensors(n)`` changes the count
+without refitting. A keep set under siting constraints comes from `Siting.select(ranking, n)`.
 """
 
+from __future__ import annotations
+
 from abc import ABC, abstractmethod
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from dynst_cli.errors import InputError, UsageError
+from dynst_cli.errors import InputError
+from dynst_cli.selection.ranking import Ranking
+
+
+@runtime_checkable
+class Selector(Protocol):
+    """What `compare` asks of a selector (DynST's own ranking included)."""
+
+    ranked_sensors_: np.ndarray
+    seeded: bool
+
+    def fit(self, X, **kwargs) -> Selector: ...
+
+    def get_selected_sensors(self, n: int | None = None) -> np.ndarray: ...
+
+    def set_n_sensors(self, n: int) -> None: ...
 
 
 class BaseSelector(ABC):
@@ -19,13 +39,20 @@ class BaseSelector(ABC):
 
     Attributes
     ----------
-    n_sensors_ : int
+    seeded : bool
+        Class attribute: the ranking depends on a `seed` parameter.
+    n_features_in_ : int
         Number of sensors (columns) seen in `fit`.
-    ranking_ : numpy.ndarray of int, shape [n_sensors]
+    ranked_sensors_ : numpy.ndarray of int, shape [n_sensors]
         All sensor indices, most important first.
+    n_sensors : int or None
+        Sensors `get_selected_sensors` returns by default (None: all); see `set_n_sensors`.
     """
 
-    def fit(self, X):
+    seeded = False
+    n_sensors: int | None = None
+
+    def fit(self, X, **kwargs):
         """Learn a ranking of the sensors from training snapshots.
 
         Parameters
@@ -39,21 +66,36 @@ class BaseSelector(ABC):
         self
         """
         X = check_snapshots(X)
-        self.n_sensors_ = X.shape[1]
-        self.ranking_ = np.asarray(self._rank(X), dtype=np.intp)
+        self.n_features_in_ = X.shape[1]
+        self.ranked_sensors_ = np.asarray(self._rank(X), dtype=np.intp)
         return self
 
-    def get_sensors(self):
-        """Return the ranking learned by `fit`.
+    def set_n_sensors(self, n: int) -> None:
+        """Make `get_selected_sensors()` return the first `n` sensors, without refitting."""
+        self.n_sensors = int(n)
+
+    def get_selected_sensors(self, n: int | None = None) -> np.ndarray:
+        """The first `n` sensors of the ranking (default: `n_sensors`, else all of them).
 
         Returns
         -------
-        numpy.ndarray of int, shape [n_sensors]
-            Every sensor index exactly once, most important first.
+        numpy.ndarray of int, shape [n]
+            Sensor indices, most important first.
         """
-        if not hasattr(self, "ranking_"):
+        return self.get_all_sensors()[: self.n_sensors if n is None else n]
+
+    def get_all_sensors(self) -> np.ndarray:
+        """Every sensor index exactly once, most important first (what `fit` learned)."""
+        if not hasattr(self, "ranked_sensors_"):
             raise RuntimeError(f"{type(self).__name__} is not fitted: call fit(X) first")
-        return self.ranking_
+        return self.ranked_sensors_
+
+    def ranking(self) -> Ranking:
+        """The fitted ranking as a `Ranking` (scores: N - position, higher is better)."""
+        order = self.get_all_sensors()
+        scores = np.empty(order.size)
+        scores[order] = np.arange(order.size, 0, -1, dtype=np.float64)
+        return Ranking(order=order, scores=scores)
 
     @abstractmethod
     def _rank(self, X):
@@ -119,32 +161,3 @@ def fill_with_column_mean(X):
         A copy without NaN; a column with no observed value becomes all zeros.
     """
     return np.where(np.isnan(X), column_mean(X)[None, :], X)
-
-
-def keep_mask(ranking, n_keep):
-    """Boolean keep vector for the `n_keep` top-ranked sensors.
-
-    Parameters
-    ----------
-    ranking : array_like of int, shape [n_sensors]
-        Every sensor index exactly once, most important first (as `get_sensors()` returns).
-    n_keep : int
-        Number of sensors to keep, 0 <= n_keep <= n_sensors.
-
-    Returns
-    -------
-    numpy.ndarray of bool, shape [n_sensors]
-        True at the indices `ranking[:n_keep]`.
-
-    Raises
-    ------
-    UsageError
-        If `n_keep` is outside [0, n_sensors].
-    """
-    ranking = np.asarray(ranking, dtype=np.intp)
-    n_sensors = ranking.shape[0]
-    if not 0 <= n_keep <= n_sensors:
-        raise UsageError(f"cannot keep {n_keep} sensors: choose between 0 and {n_sensors}")
-    mask = np.zeros(n_sensors, dtype=bool)
-    mask[ranking[:n_keep]] = True
-    return mask
