@@ -40,7 +40,7 @@ def test_fit_on_two_processes_writes_a_run_that_prune_plans_from(tmp_path, plant
     plan_path = tmp_path / "plan.json"
     assert main(["prune", str(run), "--sparsity", "0.5", "-o", str(plan_path)]) == 0
     plan = read_plan(plan_path)
-    assert plan["n_keep"] == n_keep_for(n, 0.5)
+    assert plan.n_keep == n_keep_for(n, 0.5)
 
 
 def test_an_error_in_the_workers_is_the_launchers_exit_code_and_one_message(

@@ -18,7 +18,7 @@ from dynst_cli.prune import prune_run
 
 @pytest.mark.parametrize("sparsity", [0.0, 0.3, 0.5, 0.9])
 def test_plan_keeps_n_minus_round_sn_in_the_runs_rank_order(fitted_run, sparsity):
-    plan = prune_run(fitted_run, sparsity, finetune_epochs=0)
+    plan = prune_run(fitted_run, sparsity, finetune_epochs=0).to_json()
     ranking = [r["sensor_id"] for r in json.loads((fitted_run / "ranking.json").read_text())]
     n = plan["n_sensors"]
     assert plan["n_keep"] == n_keep_for(n, sparsity)
@@ -32,8 +32,8 @@ def test_prune_at_another_sparsity_finetunes_and_records_the_weights(fitted_run,
     out = tmp_path / "plan.json"
     assert main(["prune", str(fitted_run), "--sparsity", "0.25", "-o", str(out)]) == 0
     plan = read_plan(out)
-    assert plan["model"]["finetune_epochs"] == 1
-    assert (fitted_run / plan["model"]["weights"]).is_file()
+    assert plan.model.finetune_epochs == 1
+    assert (fitted_run / plan.model.weights).is_file()
 
 
 def test_prune_is_byte_reproducible(fitted_run, tmp_path):
@@ -65,7 +65,7 @@ def test_values_of_dropped_sensors_never_change_the_forecast(
     fitted_run, plan_path, planted, tmp_path
 ):
     plan = read_plan(plan_path)
-    dropped = [s["sensor_id"] for s in plan["sensors"] if not s["keep"]]
+    dropped = [s.sensor_id for s in plan.sensors if not s.keep]
     with xr.open_dataset(planted[0]) as ds:
         changed = ds.load()
     changed["x"].loc[{"sensor": dropped}] = 1e6  # wild values, and NaN below
@@ -92,13 +92,13 @@ def test_prune_at_several_sparsities_writes_plans_and_the_trade_off_curve(fitted
     assert curve[0].startswith("sparsity")
     for sparsity in ("0.25", "0.50"):
         plan = read_plan(out / f"plan-s{sparsity}.json")
-        assert plan["n_keep"] == n_keep_for(plan["n_sensors"], float(sparsity))
+        assert plan.n_keep == n_keep_for(plan.n_sensors, float(sparsity))
         assert any(line.startswith(str(float(sparsity))) for line in curve[1:]), curve
     assert (out / "curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_plan_gives_every_sensor_its_dense_and_reduced_test_mae(fitted_run):
-    plan = prune_run(fitted_run, 0.5, finetune_epochs=0)
+    plan = prune_run(fitted_run, 0.5, finetune_epochs=0).to_json()
     reduced = [s["mae_reduced"] for s in plan["sensors"]]
     dense = [s["mae_dense"] for s in plan["sensors"]]
     assert all(v is not None and v > 0 for v in reduced + dense)

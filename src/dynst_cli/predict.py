@@ -21,14 +21,15 @@ from dynst_cli.console import log
 from dynst_cli.data import StandardScaler
 from dynst_cli.errors import InputError, UsageError
 from dynst_cli.model import ForecastModel, build_model
+from dynst_cli.plan.schema import Plan
 from dynst_cli.run import CONFIG, MODEL, RunDir
 
 
-def load_plan_model(run: RunDir, plan: dict) -> tuple[ForecastModel, dict, FitConfig]:
+def load_plan_model(run: RunDir, plan: Plan) -> tuple[ForecastModel, dict, FitConfig]:
     """The model a plan was evaluated with (fine-tuned weights where prune made them)."""
     record = run.read_json(CONFIG)
     config = FitConfig.from_dict(record["config"], source=str(run.file(CONFIG)))
-    if plan["dataset_sha256"] != record["dataset"]["sha256"]:
+    if plan.dataset_sha256 != record["dataset"]["sha256"]:
         raise InputError(
             f"the plan was made from another dataset than run {run.path} (sha256 differs); "
             "prune this run again to get a matching plan"
@@ -40,25 +41,25 @@ def load_plan_model(run: RunDir, plan: dict) -> tuple[ForecastModel, dict, FitCo
     model.load_state_dict(state)
     keep = np.zeros(len(bundle["sensor_ids"]), dtype=bool)
     index = {sid: i for i, sid in enumerate(bundle["sensor_ids"])}
-    for entry in plan["sensors"]:
-        if entry["sensor_id"] not in index:
-            raise InputError(f"plan sensor {entry['sensor_id']} is not in run {run.path}")
-        keep[index[entry["sensor_id"]]] = entry["keep"]
+    for entry in plan.sensors:
+        if entry.sensor_id not in index:
+            raise InputError(f"plan sensor {entry.sensor_id} is not in run {run.path}")
+        keep[index[entry.sensor_id]] = entry.keep
     model.gate.set_keep(keep, -1)
     model.eval()
     return model, bundle, config
 
 
-def _check_weights(run: RunDir, plan: dict) -> str:
+def _check_weights(run: RunDir, plan: Plan) -> str:
     """The plan's weights file inside `run`; refuse a plan that another run made."""
-    weights = plan.get("model", {}).get("weights", MODEL)
-    expected = plan.get("model", {}).get("weights_sha256")
+    weights = plan.model.weights if plan.model else MODEL
+    expected = plan.model.weights_sha256 if plan.model else None
     path = run.file(weights)
     if not path.is_file() or (expected and sha256_file(path) != expected):
         raise InputError(
             f"the plan was made from another run than {run.path} (its weights {weights} "
             f"{'differ' if path.is_file() else 'are missing'}); "
-            f"prune this run again: dynst prune {run.path} --sparsity {plan['sparsity']} -o PLAN"
+            f"prune this run again: dynst prune {run.path} --sparsity {plan.sparsity} -o PLAN"
         )
     return weights
 
@@ -135,7 +136,7 @@ def warn_mostly_missing(path: Path, values: np.ndarray, kept_ids: list[str]) -> 
         )
 
 
-def predict_from_plan(run_path: str | Path, plan: dict, data_path: str | Path) -> xr.Dataset:
+def predict_from_plan(run_path: str | Path, plan: Plan, data_path: str | Path) -> xr.Dataset:
     """Forecast of every sensor for the `t_out` steps after the end of `data_path`."""
     run = RunDir(run_path).require()
     model, bundle, config = load_plan_model(run, plan)

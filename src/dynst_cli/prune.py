@@ -9,6 +9,7 @@ derived from the keep set, and the plan refers to them by that relative name.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from pathlib import Path
 
@@ -21,10 +22,19 @@ from dynst_cli.errors import InputError, UsageError
 from dynst_cli.evaluate import evaluate, headline
 from dynst_cli.mask import check_keeps_some
 from dynst_cli.plan.curve import write_curve
-from dynst_cli.plan.schema import PLAN_FORMAT, write_plan
+from dynst_cli.plan.schema import (
+    PLAN_FORMAT,
+    Grid,
+    Metrics,
+    ModelRef,
+    Plan,
+    PlanMetrics,
+    PlanSensor,
+    write_plan,
+)
 from dynst_cli.progress import FinetuneProgress
 from dynst_cli.run import CONFIG, METRICS, MODEL, RANKING, RunDir
-from dynst_cli.selection import Ranking, SitingConstraints, siting_for
+from dynst_cli.selection import Ranking, Selection, SitingConstraints, siting_for
 from dynst_cli.train import Prepared, finetune, prepare
 
 PLANS_DIR = "plans"
@@ -63,8 +73,8 @@ def prune_run(
     constraints: SitingConstraints | None = None,
     data_path: str | Path | None = None,
     on_epoch=None,
-) -> dict:
-    """The plan (a dict in the `plan.json` layout) for keeping N - round(S*N) sensors.
+) -> Plan:
+    """The plan for keeping N - round(S*N) sensors of the run, in its rank order.
 
     `on_epoch(done, epochs)` follows the fine-tuning, when the keep set needs one.
     """
@@ -79,8 +89,8 @@ def prune_run(
             f"{run.file(RANKING)} ranks {ranking.n_sensors} sensors but the dataset has "
             f"{data.n_sensors}; re-run `dynst fit`"
         )
-    order, scores = ranking.order, ranking.scores
-    keep, reasons, notes = choose(ranking, data, sparsity, constraints)
+    selection = choose(ranking, data, sparsity, constraints)
+    keep = selection.keep
     fitted_keep = prep.model.gate.keep.cpu().numpy() > 0.5
     epochs = finetune_epochs
     if epochs is None:
@@ -95,29 +105,26 @@ def prune_run(
     test = evaluate_test(prep)
     fit_metrics = run.read_json(METRICS)
     dense, dense_note = dense_test(fit_metrics)
-    notes = notes + [dense_note]
+    selection.notes.append(dense_note)
     plan = build_plan(
         data,
-        config,
-        order,
-        scores,
-        keep,
-        (reasons, notes),
-        sparsity,
-        {"test": headline(test), "dense_test": headline(dense)},
-        constraints,
+        ranking,
+        selection,
+        sparsity=sparsity,
+        backbone=config.model.backbone,
+        metrics=PlanMetrics(test=Metrics(**headline(test)), dense_test=Metrics(**headline(dense))),
+        constraints=constraints,
+        # The weights' sha256 ties the plan to this run: `predict` refuses a plan from another run.
+        model=ModelRef(
+            weights=model_name,
+            finetune_epochs=epochs,
+            weights_sha256=sha256_file(run.file(model_name)),
+        ),
     )
-    add_sensor_errors(plan, data, dense_sensor_test(fit_metrics), test["sensor_mae"])
-    # The weights' sha256 ties the plan to this run: `predict` refuses a plan from another run.
-    plan["model"] = {
-        "weights": model_name,
-        "finetune_epochs": epochs,
-        "weights_sha256": sha256_file(run.file(model_name)),
-    }
-    return plan
+    return add_sensor_errors(plan, data, dense_sensor_test(fit_metrics), test["sensor_mae"])
 
 
-def prune_one(run, sparsity, output: Path | None, finetune_epochs, constraints, data) -> dict:
+def prune_one(run, sparsity, output: Path | None, finetune_epochs, constraints, data) -> Plan:
     """The plan at `sparsity`, written to `output` when given; fine-tuning shows progress."""
     with FinetuneProgress(f"prune {sparsity:.2f}") as progress:
         plan = prune_run(
@@ -142,10 +149,10 @@ def prune_many(run, sparsities, folder: Path, finetune_epochs, constraints, data
     folder = Path(folder)
     plans = [prune_one(run, s, None, finetune_epochs, constraints, data) for s in sparsities]
     rows = [
-        {"sparsity": s, "n_keep": plan["n_keep"], **plan["metrics"]["test"]}
+        {"sparsity": s, "n_keep": plan.n_keep, **dataclasses.asdict(plan.metrics.test)}
         for s, plan in zip(sparsities, plans, strict=True)
     ]
-    dense = plans[-1]["metrics"]["dense_test"]
+    dense = dataclasses.asdict(plans[-1].metrics.dense_test)
     with together():  # the plans and the curve replace earlier ones together, or none does
         for sparsity, plan in zip(sparsities, plans, strict=True):
             write_plan(plan, folder / plan_filename(sparsity))
@@ -165,41 +172,42 @@ def dense_sensor_test(metrics: dict) -> list | None:
     return (metrics.get("dense_sensor_mae") or {}).get("test")
 
 
-def add_sensor_errors(plan: dict, data: SensorData, dense: list | None, reduced: list) -> None:
-    """Give every sensor of `plan` its test `mae_dense` and `mae_reduced` (data units).
+def add_sensor_errors(plan: Plan, data: SensorData, dense: list | None, reduced: list) -> Plan:
+    """`plan` with every sensor's test `mae_dense` and `mae_reduced` (data units).
 
     `dense` and `reduced` are per-sensor MAEs in the dataset's sensor order (None where a sensor
     has no observed test target). The plan's `most_affected` names the sensors whose forecast
     error rises most in absolute terms, largest first.
     """
     index = {str(sid): i for i, sid in enumerate(data.sensor_ids)}
-    for sensor in plan["sensors"]:
-        i = index[sensor["sensor_id"]]
+    sensors = []
+    for sensor in plan.sensors:
+        i = index[sensor.sensor_id]
+        errors = {"mae_reduced": reduced[i]}
         if dense is not None:
-            sensor["mae_dense"] = dense[i]
-        sensor["mae_reduced"] = reduced[i]
-    plan["most_affected"] = most_affected(plan["sensors"])
+            errors["mae_dense"] = dense[i]
+        sensors.append(dataclasses.replace(sensor, **errors))
+    return plan.replace(sensors=sensors, most_affected=most_affected(sensors))
 
 
-def most_affected(sensors: list[dict], count: int = MOST_AFFECTED) -> list[str]:
+def most_affected(sensors: list[PlanSensor], count: int = MOST_AFFECTED) -> list[str]:
     """Ids of up to `count` sensors whose test MAE rises most from dense to reduced (> 0 only)."""
     rises = [
-        (s["mae_reduced"] - s["mae_dense"], s["rank"], s["sensor_id"])
+        (s.mae_reduced - s.mae_dense, s.rank, s.sensor_id)
         for s in sensors
-        if s.get("mae_dense") is not None and s.get("mae_reduced") is not None
+        if isinstance(s.mae_dense, float) and isinstance(s.mae_reduced, float)
     ]
     rises = sorted((r for r in rises if r[0] > 0), key=lambda r: (-r[0], r[1]))
     return [sensor_id for _, _, sensor_id in rises[:count]]
 
 
-def choose(ranking, data: SensorData, sparsity: float, constraints):
-    """Keep vector, reason per sensor and notes for `sparsity`, in the run's rank order.
+def choose(ranking, data: SensorData, sparsity: float, constraints) -> Selection:
+    """The keep set at `sparsity` (N - round(S*N) sensors) in the run's rank order.
 
     `ranking` is a `Ranking` or its order (sensor indices, most important first).
     """
     n_keep = check_keeps_some(data.n_sensors, sparsity)
-    selection = siting_for(constraints, data).select(ranking, n_keep)
-    return selection.keep, list(selection.reason), list(selection.notes)
+    return siting_for(constraints, data).select(ranking, n_keep)
 
 
 def keep_tag(sparsity: float, keep: np.ndarray, epochs: int) -> str:
@@ -213,52 +221,59 @@ def evaluate_test(prep: Prepared) -> dict:
     return evaluate(prep.model, prep.source, split.window_starts, prep.scaler, prep.device)
 
 
-def build_plan(data, config, order, scores, keep, why, sparsity, metrics, constraints) -> dict:
-    """Assemble `plan.json`: kept sensors first, each group in the run's rank order.
+def build_plan(
+    data: SensorData,
+    ranking: Ranking,
+    selection: Selection,
+    *,
+    sparsity: float,
+    backbone: str,
+    metrics: PlanMetrics,
+    constraints: SitingConstraints | None = None,
+    model: ModelRef | None = None,
+) -> Plan:
+    """The plan of `selection` on `data`: kept sensors first, each group in the ranking's order.
 
-    `scores` are the run's gate magnitudes |m| (for a dropped sensor, its value when dropped);
-    `why` is (reason per sensor, notes).
+    Each sensor's `score` is the ranking's (DynST: the gate magnitude |m|, for a dropped sensor
+    its value when dropped) and its `reason` the selection's; the notes are the selection's.
     """
-    reasons, notes = why
-    ranked = [i for i in order if keep[i]] + [i for i in order if not keep[i]]
-    sensors = []
-    for rank, i in enumerate(ranked, start=1):
-        entry = {
-            "sensor_id": str(data.sensor_ids[i]),
-            "lat": float(data.lat[i]),
-            "lon": float(data.lon[i]),
-            "rank": rank,
-            "score": float(scores[i]),
-            "keep": bool(keep[i]),
-            "reason": reasons[i],
-        }
-        if data.cost is not None:
-            entry["cost"] = float(data.cost[i])
-        if data.is_grid:
-            entry["row"], entry["col"] = int(data.rows[i]), int(data.cols[i])
-        sensors.append(entry)
-    return {
-        "format": PLAN_FORMAT,
-        "sparsity": sparsity,
-        "n_sensors": data.n_sensors,
-        "n_keep": int(keep.sum()),
-        "backbone": config.model.backbone,
-        "dataset_sha256": data.sha256,
-        "variables": list(data.variables),
-        "units": dict(data.units),
-        "grid": _grid_record(data),
-        "constraints": constraints.to_dict() if constraints else {},
-        "notes": notes,
-        "metrics": metrics,
-        "sensors": sensors,
-    }
+    keep = selection.keep
+    ranked = [i for i in ranking.order if keep[i]] + [i for i in ranking.order if not keep[i]]
+    sensors = [
+        PlanSensor(
+            sensor_id=str(data.sensor_ids[i]),
+            lat=float(data.lat[i]),
+            lon=float(data.lon[i]),
+            rank=rank,
+            score=float(ranking.scores[i]),
+            keep=bool(keep[i]),
+            reason=selection.reason[i],
+            cost=None if data.cost is None else float(data.cost[i]),
+            row=int(data.rows[i]) if data.is_grid else None,
+            col=int(data.cols[i]) if data.is_grid else None,
+        )
+        for rank, i in enumerate(ranked, start=1)
+    ]
+    return Plan(
+        format=PLAN_FORMAT,
+        sparsity=float(sparsity),
+        n_sensors=data.n_sensors,
+        n_keep=int(keep.sum()),
+        backbone=backbone,
+        dataset_sha256=data.sha256,
+        variables=list(data.variables),
+        units=dict(data.units),
+        grid=_grid_record(data),
+        constraints=constraints.to_dict() if constraints else {},
+        notes=list(selection.notes),
+        metrics=metrics,
+        model=model,
+        sensors=sensors,
+    )
 
 
-def _grid_record(data: SensorData) -> dict | None:
+def _grid_record(data: SensorData) -> Grid | None:
     if not data.is_grid:
         return None
-    return {
-        "shape": list(data.grid_shape),
-        "dlat": data.grid_spacing[0],
-        "dlon": data.grid_spacing[1],
-    }
+    shape = [int(size) for size in data.grid_shape]
+    return Grid(shape=shape, dlat=float(data.grid_spacing[0]), dlon=float(data.grid_spacing[1]))

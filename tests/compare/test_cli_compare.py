@@ -71,7 +71,7 @@ def test_output_folder_holds_figure_timings_and_stability(payload):
 
 def test_plan_with_stability_is_a_valid_plan(payload):
     data, out = payload
-    plan = read_plan(out / "plan-with-stability.json")
+    plan = read_plan(out / "plan-with-stability.json").to_json()
     assert plan["selection_frequency_seeds"] == 2
     freq = data["stability"]["selection_frequency"]
     assert all(s["selection_frequency"] == freq[s["sensor_id"]] for s in plan["sensors"])

@@ -91,20 +91,20 @@ def small_plan(n=4, n_keep=2) -> dict:
 
 
 def test_with_selection_frequency_gives_a_valid_plan(tmp_path):
-    plan = small_plan()
+    plan = validate_plan(small_plan())
     frequency = {"s000": 1.0, "s001": 2 / 3, "s002": 1 / 3, "s003": 0.0}
     out = with_selection_frequency(plan, frequency, 3)
-    validate_plan(out)
     write_plan(out, tmp_path / "plan.json")
     back = read_plan(tmp_path / "plan.json")
-    assert back["selection_frequency_seeds"] == 3
-    assert [s["selection_frequency"] for s in back["sensors"]] == list(frequency.values())
-    assert "selection_frequency_seeds" not in plan  # the input plan is left as it was
+    assert back.selection_frequency_seeds == 3
+    assert [s.selection_frequency for s in back.sensors] == list(frequency.values())
+    assert plan.selection_frequency_seeds is None  # the input plan is left as it was
 
 
 def test_with_selection_frequency_refuses_a_plan_of_another_network():
     with pytest.raises(InputError, match="s003"):
-        with_selection_frequency(small_plan(), {"s000": 1.0, "s001": 1.0, "s002": 0.0}, 2)
+        frequency = {"s000": 1.0, "s001": 1.0, "s002": 0.0}
+        with_selection_frequency(validate_plan(small_plan()), frequency, 2)
 
 
 def test_stability_refits_report_frequencies_of_the_fit_sparsity(fitted_run, tmp_path):

@@ -19,11 +19,11 @@ import xarray as xr
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dynst_cli.config import FitConfig
 from dynst_cli.errors import UsageError
 from dynst_cli.ingest import open_archive, write_dataset
-from dynst_cli.plan.schema import validate_plan
+from dynst_cli.plan.schema import Metrics, PlanMetrics, validate_plan
 from dynst_cli.prune import build_plan, choose
+from dynst_cli.selection import Ranking
 
 SETTINGS = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 IDS = st.lists(
@@ -138,11 +138,16 @@ def test_plans_keep_the_first_n_minus_round_s_n_ranked_sensors(ranking, sparsity
         with pytest.raises(UsageError, match="keeps 0 of"):
             choose(order, data, sparsity, None)
         return
-    keep, reasons, notes = choose(order, data, sparsity, None)
-    metrics = {name: {"mae": 1.0, "rmse": 1.0, "mape": None} for name in ("test", "dense_test")}
+    selection = choose(order, data, sparsity, None)
+    metric = Metrics(mae=1.0, rmse=1.0, mape=None)
     plan = build_plan(
-        data, FitConfig(), order, scores, keep, (reasons, notes), sparsity, metrics, None
-    )
+        data,
+        Ranking(order, scores),
+        selection,
+        sparsity=sparsity,
+        backbone="stid",
+        metrics=PlanMetrics(test=metric, dense_test=metric),
+    ).to_json()
     validate_plan(plan)
     sensors = plan["sensors"]
     n_keep = n - math.floor(sparsity * n + 0.5)

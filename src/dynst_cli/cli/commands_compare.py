@@ -126,7 +126,7 @@ def print_compare(result) -> None:
             table.add_row(*_cells(row, decimals), f"{seconds:.1f}")
         if len(group) > 1:
             table.add_row(*_spread_cells([row for row, _ in group], decimals), "")
-    dense_seconds = result.seconds[-1] if len(result.seconds) > len(rows) else None
+    dense_seconds = result.dense_seconds
     dense = {"method": "dense (same budget)", "sparsity": 0.0, "seed": None, **result.dense}
     seconds = "-" if dense_seconds is None else f"{dense_seconds:.1f}"
     table.add_row(*_cells(dense, decimals), seconds)

@@ -131,17 +131,17 @@ def _check_paths(plan_path, output: str, map_path, dataset, as_json: bool) -> No
         raise UsageError(f"--map {map_path}: the map is a PNG; give a name ending in .png")
 
 
-def _check_dataset(plan: dict, plan_path: Path, dataset: Path | None, force: bool) -> bool | None:
+def _check_dataset(plan, plan_path: Path, dataset: Path | None, force: bool) -> bool | None:
     """True if `dataset` matches the plan's dataset_sha256, None if not checked."""
     if dataset is None:
         return None
     from dynst_cli.atomic import sha256_file
 
     actual = sha256_file(dataset)
-    if actual == plan["dataset_sha256"]:
+    if actual == plan.dataset_sha256:
         return True
     message = (
-        f"{plan_path} was made from a dataset with sha256 {plan['dataset_sha256']}, "
+        f"{plan_path} was made from a dataset with sha256 {plan.dataset_sha256}, "
         f"but {dataset} has sha256 {actual}"
     )
     if not force:
@@ -156,16 +156,16 @@ def _report(plan, plan_path, output, out_format, geometry, map_path, matched, as
         "output": output,
         "format": out_format,
         "geometry": geometry if out_format == "geojson" else "point",
-        "n_sensors": plan["n_sensors"],
-        "n_keep": plan["n_keep"],
-        "sparsity": plan["sparsity"],
+        "n_sensors": plan.n_sensors,
+        "n_keep": plan.n_keep,
+        "sparsity": plan.sparsity,
         "map": None if map_path is None else str(map_path),
-        "dataset_sha256": plan["dataset_sha256"],
+        "dataset_sha256": plan.dataset_sha256,
         "dataset_matches": matched,
     }
     if as_json:
         typer.echo(json.dumps(summary))
     target = "stdout" if output == "-" else output
-    log(f"wrote {target}: {plan['n_sensors']} sensors, {plan['n_keep']} kept ({out_format})")
+    log(f"wrote {target}: {plan.n_sensors} sensors, {plan.n_keep} kept ({out_format})")
     if map_path is not None:
         log(f"wrote {map_path}: map of the plan")

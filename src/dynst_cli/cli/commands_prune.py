@@ -81,7 +81,7 @@ def prune_command(
     if len(values) == 1:
         plan = prune_one(run, values[0], output, finetune_epochs, constraints, data)
         if as_json:
-            typer.echo(json.dumps(plan))
+            typer.echo(json.dumps(plan.to_json()))
         else:
             print_plan_summary(plan, str(output) if output else None)
         return
@@ -95,4 +95,4 @@ def prune_command(
         from dynst_cli.plan.wording import unit_of
         from dynst_cli.prune import plan_filename
 
-        print_curve(rows, dense, unit_of(read_plan(output / plan_filename(values[0]))))
+        print_curve(rows, dense, unit_of(read_plan(output / plan_filename(values[0])).to_json()))

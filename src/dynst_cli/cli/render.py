@@ -7,6 +7,7 @@ from pathlib import Path
 from rich.table import Table
 
 from dynst_cli.console import stdout_console
+from dynst_cli.plan.schema import plan_record
 from dynst_cli.plan.wording import decimals_for, plan_sentences, unit_of
 
 
@@ -57,8 +58,9 @@ def print_fit_summary(run: Path, summary: dict) -> None:
         console.print(MAPE_NOTE, markup=False)
 
 
-def print_plan_summary(plan: dict, written: str | None) -> None:
+def print_plan_summary(plan, written: str | None) -> None:
     """The plan in plain words, the error table, the notes, and where the plan went."""
+    plan = plan_record(plan)
     test, dense = plan["metrics"]["test"], plan["metrics"]["dense_test"]
     unit = unit_of(plan)
     decimals = decimals_for(test["mae"], dense["mae"])

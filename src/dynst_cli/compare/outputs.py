@@ -22,7 +22,7 @@ from dynst_cli.compare.figure import write_compare_figure
 from dynst_cli.compare.runner import CompareResult
 from dynst_cli.compare.stability import with_selection_frequency
 from dynst_cli.errors import InputError
-from dynst_cli.plan.schema import read_plan, write_plan
+from dynst_cli.plan.schema import Plan, read_plan, write_plan
 
 CSV_COLUMNS = ("method", "sparsity", "n_keep", "seed", "mae", "rmse", "mape")
 JSON_KEYS = ("method", "sparsity", "n_keep", "seed", "mae", "rmse", "mape")
@@ -65,7 +65,7 @@ def timings(result: CompareResult) -> dict:
         }
         for r, s in zip(result.results, result.seconds, strict=False)
     ]
-    dense = result.seconds[len(result.results)] if len(result.seconds) > len(rows) else None
+    dense = result.dense_seconds
     return {
         "results": rows,
         "dense_seconds": None if dense is None else round(dense, 3),
@@ -97,9 +97,9 @@ def write_stability(stability: dict, folder: Path, plan: str | Path | None) -> l
     return paths
 
 
-def plan_with_stability(plan_path: str | Path, stability: dict) -> dict:
+def plan_with_stability(plan_path: str | Path, stability: dict) -> Plan:
     """The plan at `plan_path` with the selection frequencies of `stability` added."""
     plan = read_plan(plan_path)
-    if plan["dataset_sha256"] != stability.get("dataset_sha256", plan["dataset_sha256"]):
+    if plan.dataset_sha256 != stability.get("dataset_sha256", plan.dataset_sha256):
         raise InputError(f"{plan_path}: the plan was made on another dataset than the run's")
     return with_selection_frequency(plan, stability["selection_frequency"], stability["seeds"])

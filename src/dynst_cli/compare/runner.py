@@ -54,7 +54,9 @@ class CompareResult:
     dense : dict
         ``{"n_keep", "mae", "rmse", "mape"}`` of the dense model trained the same way.
     seconds : list of float
-        Wall-clock training and evaluation time of each row of `results`, then of the dense model.
+        Wall-clock training and evaluation time of each row of `results`.
+    dense_seconds : float or None
+        The same for the dense model (None until it is trained).
     stability : dict or None
         What `stability.stability` returns, when several seeds were asked for.
     refit_seconds : list of float
@@ -64,6 +66,7 @@ class CompareResult:
     results: list[dict]
     dense: dict
     seconds: list[float] = field(default_factory=list)
+    dense_seconds: float | None = None
     stability: dict | None = None
     refit_seconds: list[float] = field(default_factory=list)
 
@@ -176,7 +179,7 @@ def compare_run(
             report(result.results[-1], seconds)
     metrics, seconds = score_keep_set(data, config, np.ones(data.n_sensors, dtype=bool))
     result.dense = {"n_keep": data.n_sensors, **metrics}
-    result.seconds.append(seconds)
+    result.dense_seconds = seconds
     report({"method": "dense", "sparsity": 0.0, "seed": None, **result.dense}, seconds)
     if seeds > 1:
         result.stability = stability(

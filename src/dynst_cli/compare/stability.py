@@ -10,7 +10,6 @@ with ``train.seed = 0..K-1``. Two figures summarise the K keep sets at the run's
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import tempfile
 import time
@@ -23,6 +22,7 @@ import numpy as np
 from dynst_cli.config import FitConfig
 from dynst_cli.errors import InputError, UsageError
 from dynst_cli.fit import fit_run
+from dynst_cli.plan.schema import Plan
 from dynst_cli.prune import load_for_run
 from dynst_cli.run import CONFIG, RANKING, RunDir
 from dynst_cli.selection import Ranking
@@ -145,13 +145,12 @@ def stability(
     return {"dataset_sha256": data.sha256, **summary}
 
 
-def with_selection_frequency(plan: dict, frequency: dict, seeds: int) -> dict:
+def with_selection_frequency(plan: Plan, frequency: dict, seeds: int) -> Plan:
     """A copy of `plan` whose sensors carry their `selection_frequency` over `seeds` refits.
 
     Parameters
     ----------
-    plan : dict
-        A plan in the `plan.json` layout (`dynst_cli.plan.schema`).
+    plan : Plan
     frequency : dict
         ``{sensor_id: share of refits that kept it}``, every plan sensor included.
     seeds : int
@@ -162,14 +161,14 @@ def with_selection_frequency(plan: dict, frequency: dict, seeds: int) -> dict:
     InputError
         If a sensor of the plan has no frequency (the plan belongs to another network).
     """
-    out = copy.deepcopy(plan)
-    missing = [s["sensor_id"] for s in out["sensors"] if s["sensor_id"] not in frequency]
+    missing = [s.sensor_id for s in plan.sensors if s.sensor_id not in frequency]
     if missing:
         raise InputError(
             f"the plan's sensor {missing[0]!r} is not in the run's network "
             f"({len(missing)} sensors missing); pass a plan made from this run"
         )
-    for sensor in out["sensors"]:
-        sensor["selection_frequency"] = float(frequency[sensor["sensor_id"]])
-    out["selection_frequency_seeds"] = int(seeds)
-    return out
+    sensors = [
+        dataclasses.replace(s, selection_frequency=float(frequency[s.sensor_id]))
+        for s in plan.sensors
+    ]
+    return plan.replace(sensors=sensors, selection_frequency_seeds=int(seeds))

@@ -32,6 +32,7 @@ from shapely.geometry import MultiPolygon, Point, box, mapping
 
 from dynst_cli.atomic import write_text
 from dynst_cli.errors import InputError, UsageError
+from dynst_cli.plan.schema import Plan, plan_record
 
 GEOMETRIES = ("point", "cell")
 DEFAULT_PRECISION = 6  # decimals of a degree: 0.1 m, well below any sensor's siting accuracy
@@ -45,7 +46,7 @@ STDOUT = "-"
 # ----------------------------------------------------------------------------- geometry
 
 
-def plan_to_geodataframe(plan: dict, geometry: str = "point") -> gpd.GeoDataFrame:
+def plan_to_geodataframe(plan: Plan | dict, geometry: str = "point") -> gpd.GeoDataFrame:
     """One row per sensor in rank order, with its Point or grid-cell Polygon in EPSG:4326.
 
     Parameters
@@ -67,6 +68,7 @@ def plan_to_geodataframe(plan: dict, geometry: str = "point") -> gpd.GeoDataFram
     UsageError
         For an unknown geometry, or ``"cell"`` on a point plan.
     """
+    plan = plan_record(plan)
     check_geometry(plan, geometry)
     sensors = plan["sensors"]
     columns = BASE_PROPERTIES + present_optional_keys(plan)
@@ -75,7 +77,7 @@ def plan_to_geodataframe(plan: dict, geometry: str = "point") -> gpd.GeoDataFram
     return gpd.GeoDataFrame(data, geometry=shapes, crs="EPSG:4326")
 
 
-def check_sensors_in(plan: dict, plan_path, dataset) -> None:
+def check_sensors_in(plan: Plan | dict, plan_path, dataset) -> None:
     """Raise InputError when the plan names sensors that `dataset` does not hold.
 
     The dataset hash alone cannot catch a plan edited by hand (or exported with --force against
@@ -88,7 +90,7 @@ def check_sensors_in(plan: dict, plan_path, dataset) -> None:
             ids = set(ds["sensor"].values.astype(str))
     except Exception as exc:
         raise InputError(f"{dataset}: not a readable dynst dataset ({exc})") from None
-    phantom = [s["sensor_id"] for s in plan["sensors"] if s["sensor_id"] not in ids]
+    phantom = [s["sensor_id"] for s in plan_record(plan)["sensors"] if s["sensor_id"] not in ids]
     if phantom:
         shown = ", ".join(phantom[:10])
         raise InputError(
@@ -97,11 +99,11 @@ def check_sensors_in(plan: dict, plan_path, dataset) -> None:
         )
 
 
-def check_geometry(plan: dict, geometry: str) -> None:
+def check_geometry(plan: Plan | dict, geometry: str) -> None:
     """Raise UsageError unless `geometry` is valid for `plan` (``"cell"`` needs a grid)."""
     if geometry not in GEOMETRIES:
         raise UsageError(f"unknown geometry {geometry!r}; valid: {', '.join(GEOMETRIES)}")
-    if geometry == "cell" and plan["grid"] is None:
+    if geometry == "cell" and plan_record(plan)["grid"] is None:
         raise UsageError("geometry 'cell' needs a grid plan, but this plan is of point sensors")
 
 
@@ -129,7 +131,7 @@ def _sensor_shape(sensor: dict, grid: dict | None, geometry: str):
     return cell_polygon(sensor["lat"], sensor["lon"], grid["dlat"], grid["dlon"])
 
 
-def present_optional_keys(plan: dict) -> tuple[str, ...]:
+def present_optional_keys(plan: Plan | dict) -> tuple[str, ...]:
     """The optional sensor fields (cost, selection_frequency, row, col, mae_*) any sensor has."""
     return tuple(k for k in OPTIONAL_PROPERTIES if any(k in s for s in plan["sensors"]))
 
@@ -137,7 +139,9 @@ def present_optional_keys(plan: dict) -> tuple[str, ...]:
 # ----------------------------------------------------------------------------- GeoJSON
 
 
-def geojson_text(plan: dict, geometry: str = "point", precision: int = DEFAULT_PRECISION) -> str:
+def geojson_text(
+    plan: Plan | dict, geometry: str = "point", precision: int = DEFAULT_PRECISION
+) -> str:
     """The plan as an RFC 7946 FeatureCollection, one Feature per line, in rank order.
 
     Parameters
@@ -155,6 +159,7 @@ def geojson_text(plan: dict, geometry: str = "point", precision: int = DEFAULT_P
         The document, ending in a newline; identical for identical arguments.
     """
     _check_precision(precision)
+    plan = plan_record(plan)
     frame = plan_to_geodataframe(plan, geometry)
     features = [
         _feature_text(sensor, shape, precision)
@@ -213,12 +218,13 @@ def _check_precision(precision: int) -> None:
 # ----------------------------------------------------------------------------- CSV
 
 
-def csv_text(plan: dict, precision: int = DEFAULT_PRECISION) -> str:
+def csv_text(plan: Plan | dict, precision: int = DEFAULT_PRECISION) -> str:
     """The plan as CSV, one row per sensor in rank order (columns: see the module docstring).
 
     Coordinates are written with `precision` decimals like the GeoJSON, so both agree row by row.
     """
     _check_precision(precision)
+    plan = plan_record(plan)
     columns = ("sensor_id", "lat", "lon", "rank", "score", "keep", "reason")
     columns += present_optional_keys(plan)
     buffer = io.StringIO()
@@ -244,7 +250,7 @@ def _csv_cell(sensor: dict, key: str, precision: int) -> str:
 
 
 def write_geojson(
-    plan: dict,
+    plan: Plan | dict,
     target: str | os.PathLike,
     geometry: str = "point",
     precision: int = DEFAULT_PRECISION,
@@ -253,7 +259,9 @@ def write_geojson(
     _write(geojson_text(plan, geometry, precision), target)
 
 
-def write_csv(plan: dict, target: str | os.PathLike, precision: int = DEFAULT_PRECISION) -> None:
+def write_csv(
+    plan: Plan | dict, target: str | os.PathLike, precision: int = DEFAULT_PRECISION
+) -> None:
     """Write :func:`csv_text` to `target` atomically, or to stdout when `target` is ``"-"``."""
     _write(csv_text(plan, precision), target)
 

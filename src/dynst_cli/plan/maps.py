@@ -28,6 +28,7 @@ from matplotlib.ticker import MaxNLocator
 
 from dynst_cli.atomic import write_png
 from dynst_cli.plan.coastlines import boundary_lines, padded_bbox
+from dynst_cli.plan.schema import Plan, plan_record
 
 RANK_CMAP = "viridis"  # perceptually uniform; rank 1 darkest
 DROPPED_COLOUR = "#9e9e9e"  # mid grey, distinct from every colour of RANK_CMAP
@@ -41,13 +42,13 @@ LABEL_MAX_SENSORS = 50  # more ids than this would cover the sensors they name
 LABEL_FONT_PT = 6
 
 
-def draw_map(plan: dict, path: str | os.PathLike) -> None:
+def draw_map(plan: Plan | dict, path: str | os.PathLike) -> None:
     """Draw the plan as a PNG map at `path`, written atomically.
 
     Parameters
     ----------
-    plan : dict
-        A valid plan (see `dynst_cli.plan.schema`).
+    plan : Plan or dict
+        A plan, or its `plan.json` object (validated).
     path : str or os.PathLike
         Target PNG file.
     """
@@ -55,8 +56,9 @@ def draw_map(plan: dict, path: str | os.PathLike) -> None:
     write_png(figure, path)
 
 
-def plan_figure(plan: dict) -> Figure:
+def plan_figure(plan: Plan | dict) -> Figure:
     """The map of `plan` as a matplotlib Figure (not saved)."""
+    plan = plan_record(plan)
     figure = Figure(figsize=(FIGURE_WIDTH_IN, _figure_height(plan)), layout="constrained")
     axes = figure.add_subplot()
     bbox = _extent(plan)
@@ -201,8 +203,9 @@ def _decorate(axes, plan: dict) -> None:
     axes.grid(True, color="#dddddd", linewidth=0.5, zorder=0)
 
 
-def map_title(plan: dict) -> str:
+def map_title(plan: Plan | dict) -> str:
     """Title line: counts, sparsity, backbone and the reduced network's test MAE and RMSE."""
+    plan = plan_record(plan)
     test = plan["metrics"]["test"]
     units = {plan["units"].get(v, "") for v in plan["variables"]} - {""}
     unit = f" {units.pop()}" if len(units) == 1 else ""

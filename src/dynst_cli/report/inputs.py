@@ -40,7 +40,7 @@ def gather(
     run = RunDir(run_path).require()
     record = run.read_json(CONFIG)
     plan_paths = list(plan_paths or [])
-    plans = [read_plan(path) for path in plan_paths]
+    plans = [read_plan(path).to_json() for path in plan_paths]
     for plan, path in zip(plans, plan_paths, strict=True):
         if plan["dataset_sha256"] != record["dataset"]["sha256"]:
             raise InputError(
