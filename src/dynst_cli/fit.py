@@ -13,6 +13,7 @@ import torch
 
 from dynst_cli import __version__
 from dynst_cli import distributed as dist
+from dynst_cli.bundle import ModelBundle
 from dynst_cli.config import FitConfig, validate
 from dynst_cli.console import log
 from dynst_cli.data import SensorData, load_dataset
@@ -231,7 +232,7 @@ def _write_results(
         "dense_sensor_mae": dense_sensor_mae(dense or state.dense),
     }
     _check_finite_metrics(summary, data)
-    run.save_torch(MODEL, model_bundle(prep, data))
+    model_bundle(prep, data).save(run)
     ranking.write(run.file(RANKING))
     run.write_json(HISTORY, state.history)
     run.write_json(METRICS, summary)
@@ -269,18 +270,6 @@ def dense_reference_model(data: SensorData, config: FitConfig) -> Prepared:
     return train_fixed(data, config, np.ones(data.n_sensors, dtype=bool))
 
 
-def model_bundle(prep: Prepared, data: SensorData) -> dict:
+def model_bundle(prep: Prepared, data: SensorData) -> ModelBundle:
     """Weights, scaler and network description: all `predict` needs besides recent data."""
-    return {
-        "model": prep.model.state_dict(),
-        "scaler": prep.scaler.state(),
-        "sensor_ids": data.sensor_ids.tolist(),
-        "lat": data.lat.tolist(),
-        "lon": data.lon.tolist(),
-        "rows": None if data.rows is None else data.rows.tolist(),
-        "cols": None if data.cols is None else data.cols.tolist(),
-        "grid_shape": None if data.grid_shape is None else list(data.grid_shape),
-        "variables": data.variables,
-        "units": data.units,
-        "step_seconds": data.step_seconds(),
-    }
+    return ModelBundle.from_training(prep.model.state_dict(), prep.scaler.state(), data)

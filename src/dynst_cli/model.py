@@ -7,13 +7,13 @@ and the backbone forecasts every sensor, returned as (B, T_out, N, C).
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
 from dynst_cli.backbones import build_backbone
 from dynst_cli.backbones.spec import BackboneSpec, GridLayout
 from dynst_cli.config import ModelConfig
-from dynst_cli.data.dataset import SensorData
 from dynst_cli.mask import SensorGate, morph_graph
 
 
@@ -42,20 +42,25 @@ class ForecastModel(nn.Module):
         return self.backbone(gated, tod, dow, kept=kept).permute(0, 2, 1, 3)
 
 
-def backbone_spec(data: SensorData, t_in: int, t_out: int, steps_per_day: int) -> BackboneSpec:
-    """What a backbone needs to know about the network (input has C values + C indicators)."""
+def backbone_spec(network, t_in: int, t_out: int, steps_per_day: int) -> BackboneSpec:
+    """What a backbone needs to know about the network (input has C values + C indicators).
+
+    `network` is the training data (`SensorData`) or a trained model's `ModelBundle`: anything
+    with `n_sensors`, `n_channels`, `lat`, `lon` and, when `is_grid`, `rows`, `cols`,
+    `grid_shape`.
+    """
     grid = None
-    if data.is_grid:
-        grid = GridLayout(rows=data.rows, cols=data.cols, shape=data.grid_shape)
+    if network.is_grid:
+        grid = GridLayout(rows=network.rows, cols=network.cols, shape=network.grid_shape)
     return BackboneSpec(
-        n_sensors=data.n_sensors,
+        n_sensors=network.n_sensors,
         t_in=t_in,
         t_out=t_out,
-        c_in=2 * data.n_channels,
-        c_out=data.n_channels,
+        c_in=2 * network.n_channels,
+        c_out=network.n_channels,
         steps_per_day=steps_per_day,
-        lat=data.lat,
-        lon=data.lon,
+        lat=np.asarray(network.lat, dtype=np.float64),
+        lon=np.asarray(network.lon, dtype=np.float64),
         grid=grid,
     )
 

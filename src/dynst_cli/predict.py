@@ -9,23 +9,23 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import torch
 import xarray as xr
 
 from dynst_cli import __version__
 from dynst_cli.atomic import sha256_file
-from dynst_cli.backbones.spec import BackboneSpec, GridLayout
+from dynst_cli.bundle import ModelBundle
 from dynst_cli.config import FitConfig
 from dynst_cli.console import log
 from dynst_cli.data import StandardScaler
+from dynst_cli.data.inputs import model_input, steps_per_day
 from dynst_cli.errors import InputError, UsageError
-from dynst_cli.model import ForecastModel, build_model
+from dynst_cli.model import ForecastModel, backbone_spec, build_model
 from dynst_cli.plan.schema import Plan
 from dynst_cli.run import CONFIG, MODEL, RunDir
 
 
-def load_plan_model(run: RunDir, plan: Plan) -> tuple[ForecastModel, dict, FitConfig]:
+def load_plan_model(run: RunDir, plan: Plan) -> tuple[ForecastModel, ModelBundle, FitConfig]:
     """The model a plan was evaluated with (fine-tuned weights where prune made them)."""
     record = run.read_json(CONFIG)
     config = FitConfig.from_dict(record["config"], source=str(run.file(CONFIG)))
@@ -34,13 +34,16 @@ def load_plan_model(run: RunDir, plan: Plan) -> tuple[ForecastModel, dict, FitCo
             f"the plan was made from another dataset than run {run.path} (sha256 differs); "
             "prune this run again to get a matching plan"
         )
-    bundle = run.load_torch(MODEL)
-    model = build_model(_spec(bundle, config), config.model)
+    bundle = ModelBundle.load(run)
+    spec = backbone_spec(
+        bundle, config.data.t_in, config.data.t_out, steps_per_day(bundle.step_seconds)
+    )
+    model = build_model(spec, config.model)
     weights = _check_weights(run, plan)
-    state = bundle["model"] if weights == MODEL else run.load_torch(weights)["model"]
+    state = bundle.model if weights == MODEL else run.load_torch(weights)["model"]
     model.load_state_dict(state)
-    keep = np.zeros(len(bundle["sensor_ids"]), dtype=bool)
-    index = {sid: i for i, sid in enumerate(bundle["sensor_ids"])}
+    keep = np.zeros(bundle.n_sensors, dtype=bool)
+    index = {sid: i for i, sid in enumerate(bundle.sensor_ids)}
     for entry in plan.sensors:
         if entry.sensor_id not in index:
             raise InputError(f"plan sensor {entry.sensor_id} is not in run {run.path}")
@@ -64,25 +67,7 @@ def _check_weights(run: RunDir, plan: Plan) -> str:
     return weights
 
 
-def _spec(bundle: dict, config: FitConfig) -> BackboneSpec:
-    grid = None
-    if bundle["grid_shape"] is not None:
-        grid = GridLayout(bundle["rows"], bundle["cols"], tuple(bundle["grid_shape"]))
-    n_channels = len(bundle["variables"])
-    return BackboneSpec(
-        n_sensors=len(bundle["sensor_ids"]),
-        t_in=config.data.t_in,
-        t_out=config.data.t_out,
-        c_in=2 * n_channels,
-        c_out=n_channels,
-        steps_per_day=max(1, int(round(86400 / bundle["step_seconds"]))),
-        lat=np.asarray(bundle["lat"]),
-        lon=np.asarray(bundle["lon"]),
-        grid=grid,
-    )
-
-
-def read_recent(path: Path, bundle: dict, kept_ids: list[str], t_in: int):
+def read_recent(path: Path, bundle: ModelBundle, kept_ids: list[str], t_in: int):
     """The last `t_in` steps of the kept sensors: values (t_in, K, C) and their times."""
     try:
         ds = xr.open_dataset(path, engine="netcdf4")
@@ -91,7 +76,7 @@ def read_recent(path: Path, bundle: dict, kept_ids: list[str], t_in: int):
     except Exception as exc:
         raise InputError(f"{path}: not a readable NetCDF dataset ({exc})") from None
     with ds:
-        missing_vars = [v for v in bundle["variables"] if v not in ds.data_vars]
+        missing_vars = [v for v in bundle.variables if v not in ds.data_vars]
         if missing_vars:
             raise InputError(f"{path}: variable(s) {', '.join(missing_vars)} missing")
         present = set(ds["sensor"].values.astype(str))
@@ -101,9 +86,9 @@ def read_recent(path: Path, bundle: dict, kept_ids: list[str], t_in: int):
         if ds.sizes["time"] < t_in:
             raise InputError(f"{path}: {ds.sizes['time']} time steps, the model needs {t_in}")
         recent = ds.isel(time=slice(-t_in, None)).sel(sensor=kept_ids)
-        _check_steps(path, recent["time"].values, int(bundle["step_seconds"]))
+        _check_steps(path, recent["time"].values, int(bundle.step_seconds))
         values = np.stack(
-            [recent[v].transpose("time", "sensor").values for v in bundle["variables"]], -1
+            [recent[v].transpose("time", "sensor").values for v in bundle.variables], -1
         )
         warn_mostly_missing(path, values, kept_ids)
         return values.astype(np.float32), recent["time"].values
@@ -140,21 +125,18 @@ def predict_from_plan(run_path: str | Path, plan: Plan, data_path: str | Path) -
     """Forecast of every sensor for the `t_out` steps after the end of `data_path`."""
     run = RunDir(run_path).require()
     model, bundle, config = load_plan_model(run, plan)
-    ids = bundle["sensor_ids"]
+    ids = bundle.sensor_ids
     kept = np.flatnonzero(model.gate.keep.numpy() > 0.5)
     values, times = read_recent(Path(data_path), bundle, [ids[i] for i in kept], config.data.t_in)
-    scaler = StandardScaler.from_state(bundle["scaler"])
-    scaled = scaler.transform(values)
-    observed = ~np.isnan(scaled)
-    x = np.concatenate([np.where(observed, scaled, 0.0), observed], axis=-1)[None]
-    step = np.timedelta64(int(bundle["step_seconds"]), "s")
-    tod, dow = _calendar(times[-1], bundle["step_seconds"])
+    scaler = StandardScaler.from_state(bundle.scaler)
+    x, tod, dow = model_input(values[None], times[-1:], scaler, bundle.step_seconds)
+    step = np.timedelta64(int(bundle.step_seconds), "s")
     with torch.no_grad():
         pred = model.forward_kept(
-            torch.from_numpy(x.astype(np.float32)),
+            torch.from_numpy(x),
             torch.from_numpy(kept),
-            torch.tensor([tod]),
-            torch.tensor([dow]),
+            torch.from_numpy(tod),
+            torch.from_numpy(dow),
         )
     forecast = scaler.inverse(pred[0].numpy())  # (t_out, N, C)
     future = times[-1] + step * np.arange(1, config.data.t_out + 1)
@@ -166,29 +148,22 @@ def iso_seconds(time: np.datetime64) -> str:
     return str(np.datetime_as_string(np.datetime64(time, "s"), unit="s"))
 
 
-def _calendar(last: np.datetime64, step_seconds: int) -> tuple[int, int]:
-    stamp = pd.Timestamp(last)
-    seconds = stamp.hour * 3600 + stamp.minute * 60 + stamp.second
-    steps_per_day = max(1, int(round(86400 / step_seconds)))
-    return (seconds // step_seconds) % steps_per_day, stamp.day_of_week
-
-
-def _as_dataset(forecast: np.ndarray, future: np.ndarray, bundle: dict) -> xr.Dataset:
+def _as_dataset(forecast: np.ndarray, future: np.ndarray, bundle: ModelBundle) -> xr.Dataset:
     data_vars = {
         var: (
             ("time", "sensor"),
             forecast[..., c].astype(np.float32),
-            {"units": bundle["units"].get(var, "unknown")},
+            {"units": bundle.units.get(var, "unknown")},
         )
-        for c, var in enumerate(bundle["variables"])
+        for c, var in enumerate(bundle.variables)
     }
     return xr.Dataset(
         data_vars,
         coords={
             "time": future.astype("datetime64[ns]"),
-            "sensor": np.asarray(bundle["sensor_ids"], dtype=str),
-            "lat": ("sensor", np.asarray(bundle["lat"])),
-            "lon": ("sensor", np.asarray(bundle["lon"])),
+            "sensor": np.asarray(bundle.sensor_ids, dtype=str),
+            "lat": ("sensor", np.asarray(bundle.lat)),
+            "lon": ("sensor", np.asarray(bundle.lon)),
         },
         attrs={"dynst_version": __version__, "title": "dynst forecast from the kept sensors"},
     )

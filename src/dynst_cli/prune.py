@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from dynst_cli.atomic import sha256_file, together
+from dynst_cli.bundle import ModelBundle
 from dynst_cli.config import FitConfig
 from dynst_cli.data import SensorData, StandardScaler, load_dataset
 from dynst_cli.errors import InputError, UsageError
@@ -59,9 +60,9 @@ def load_for_run(run: RunDir, data_path: str | Path | None = None):
             f"{path} is not the dataset {run.path} was trained on (sha256 differs); "
             "pass the original with --data, or fit a new run"
         )
-    bundle = run.load_torch(MODEL)
-    prep = prepare(data, config, StandardScaler.from_state(bundle["scaler"]))
-    prep.model.load_state_dict(bundle["model"])
+    bundle = ModelBundle.load(run)
+    prep = prepare(data, config, StandardScaler.from_state(bundle.scaler))
+    prep.model.load_state_dict(bundle.model)
     return config, data, prep
 
 

@@ -1,8 +1,9 @@
 """Batches of (history, future) windows gathered by index from one array of raw values.
 
 The array of shape [n_steps, n_sensors, n_channels] (in memory or memory-mapped on disk) is never
-copied: a batch is gathered with advanced indexing from its window start indices, then scaled and
-filled, so memory holds the archive once (or not at all, when mapped) plus one batch.
+copied: a batch is gathered with advanced indexing from its window start indices, then turned
+into the model's input by `data.inputs.model_input` (the function `predict` uses too), so memory
+holds the archive once (or not at all, when mapped) plus one batch.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from dynst_cli.data.inputs import model_input, scale_and_fill, steps_per_day
 from dynst_cli.data.scaling import StandardScaler
 
 
@@ -54,30 +56,26 @@ class WindowSource:
     ):
         self.values = values  # raw, NaN where missing; scaled batch by batch
         self.scaler = scaler
+        self.time, self.step_seconds = time, step_seconds
         self.t_in, self.t_out = t_in, t_out
-        self.time = time
-        self.steps_per_day = max(1, int(round(86400 / step_seconds)))
-        seconds = (time - time.astype("datetime64[D]")).astype("timedelta64[s]").astype(np.int64)
-        self.tod = (seconds // step_seconds) % self.steps_per_day
-        days = time.astype("datetime64[D]").astype(np.int64)
-        self.dow = (days + 3) % 7  # 1970-01-01 was a Thursday
+        self.steps_per_day = steps_per_day(step_seconds)
 
     def batch(self, starts: np.ndarray) -> Batch:
         """The windows beginning at `starts` (history starts there, targets follow it)."""
         steps = starts[:, None] + np.arange(self.t_in + self.t_out)
-        scaled = self.scaler.transform(np.asarray(self.values[steps.ravel()], dtype=np.float32))
-        scaled = scaled.reshape(*steps.shape, *scaled.shape[1:])
-        observed = ~np.isnan(scaled)
-        filled = np.where(observed, scaled, np.float32(0.0)).astype(np.float32)
-        hist, fut = slice(0, self.t_in), slice(self.t_in, None)
-        x = np.concatenate([filled[:, hist], observed[:, hist].astype(np.float32)], axis=-1)
+        raw = np.asarray(self.values[steps.ravel()], dtype=np.float32)
+        raw = raw.reshape(*steps.shape, *raw.shape[1:])
         last = starts + self.t_in - 1
+        x, tod, dow = model_input(
+            raw[:, : self.t_in], self.time[last], self.scaler, self.step_seconds
+        )
+        y, observed = scale_and_fill(raw[:, self.t_in :], self.scaler)
         return Batch(
             x=torch.from_numpy(x),
-            y=torch.from_numpy(np.ascontiguousarray(filled[:, fut])),
-            observed=torch.from_numpy(np.ascontiguousarray(observed[:, fut])),
-            tod=torch.from_numpy(self.tod[last]),
-            dow=torch.from_numpy(self.dow[last]),
+            y=torch.from_numpy(np.ascontiguousarray(y)),
+            observed=torch.from_numpy(np.ascontiguousarray(observed)),
+            tod=torch.from_numpy(tod),
+            dow=torch.from_numpy(dow),
             starts=starts,
         )
 

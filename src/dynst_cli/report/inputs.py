@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dynst_cli import __version__
+from dynst_cli.bundle import ModelBundle
 from dynst_cli.errors import InputError, UsageError
 from dynst_cli.plan.schema import PLAN_FORMAT, read_plan
-from dynst_cli.run import CONFIG, METRICS, MODEL, RANKING, RunDir
+from dynst_cli.run import CONFIG, METRICS, RANKING, RunDir
 from dynst_cli.selection import Ranking
 
 
@@ -65,23 +66,23 @@ def gather(
 
 def fit_plan(run: RunDir, record: dict) -> dict:
     """A plan-shaped record of the fit's own keep set, for a report made before any `prune`."""
-    bundle = run.load_torch(MODEL)
+    bundle = ModelBundle.load(run)
     metrics = run.read_json(METRICS)
     ranking = Ranking.read(run.file(RANKING))
-    grid = {"shape": bundle["grid_shape"]} if bundle.get("grid_shape") else None
+    grid = {"shape": bundle.grid_shape} if bundle.grid_shape else None
     sensors = []
     for rank, i in enumerate(ranking.order, start=1):
         sensor = {
             "sensor_id": ranking.sensor_ids[i],
-            "lat": float(bundle["lat"][i]),
-            "lon": float(bundle["lon"][i]),
+            "lat": float(bundle.lat[i]),
+            "lon": float(bundle.lon[i]),
             "rank": rank,
             "score": float(ranking.scores[i]),
             "keep": bool(ranking.kept[i]),
             "reason": "score",
         }
         if grid is not None:
-            sensor["row"], sensor["col"] = int(bundle["rows"][i]), int(bundle["cols"][i])
+            sensor["row"], sensor["col"] = int(bundle.rows[i]), int(bundle.cols[i])
         sensors.append(sensor)
     dense = metrics.get("dense") or metrics["dense_warmup"]
     n_keep = sum(s["keep"] for s in sensors)
@@ -92,8 +93,8 @@ def fit_plan(run: RunDir, record: dict) -> dict:
         "n_keep": n_keep,
         "backbone": record["config"]["model"]["backbone"],
         "dataset_sha256": record["dataset"]["sha256"],
-        "variables": list(bundle["variables"]),
-        "units": dict(bundle["units"]),
+        "variables": list(bundle.variables),
+        "units": dict(bundle.units),
         "grid": _grid_spacing(grid, sensors),
         "constraints": record.get("constraints", {}),
         "notes": [],
