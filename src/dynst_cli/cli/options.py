@@ -1,4 +1,5 @@
-"""Option declarations shared by several commands."""
+"""Option declarations and value parsers shared by several commands (no command imports
+another's)."""
 
 from __future__ import annotations
 
@@ -71,3 +72,8 @@ def check_at_least(value: int | None, minimum: int, flag: str) -> int | None:
     if value is not None and value < minimum:
         raise UsageError(f"{flag} must be an integer >= {minimum}, got {value}")
     return value
+
+
+def parse_list(text: str) -> list[str]:
+    """'a, b,,c' -> ['a', 'b', 'c']: a comma-separated flag value, blanks dropped."""
+    return [part.strip() for part in text.split(",") if part.strip()]
