@@ -14,7 +14,7 @@ from dynst_cli.compare.stability import (
     with_selection_frequency,
 )
 from dynst_cli.errors import InputError, UsageError
-from dynst_cli.plan.schema import PLAN_FORMAT, read_plan, validate_plan, write_plan
+from dynst_cli.plan.schema import PLAN_FORMAT, Plan, read_plan, write_plan
 
 
 def keep(n, *kept):
@@ -91,7 +91,7 @@ def small_plan(n=4, n_keep=2) -> dict:
 
 
 def test_with_selection_frequency_gives_a_valid_plan(tmp_path):
-    plan = validate_plan(small_plan())
+    plan = Plan.from_json(small_plan())
     frequency = {"s000": 1.0, "s001": 2 / 3, "s002": 1 / 3, "s003": 0.0}
     out = with_selection_frequency(plan, frequency, 3)
     write_plan(out, tmp_path / "plan.json")
@@ -104,7 +104,7 @@ def test_with_selection_frequency_gives_a_valid_plan(tmp_path):
 def test_with_selection_frequency_refuses_a_plan_of_another_network():
     with pytest.raises(InputError, match="s003"):
         frequency = {"s000": 1.0, "s001": 1.0, "s002": 0.0}
-        with_selection_frequency(validate_plan(small_plan()), frequency, 2)
+        with_selection_frequency(Plan.from_json(small_plan()), frequency, 2)
 
 
 def test_stability_refits_report_frequencies_of_the_fit_sparsity(fitted_run, tmp_path):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from dynst_cli.errors import InputError
-from dynst_cli.plan.schema import SENSOR_KEYS, TOP_KEYS, read_plan, validate_plan, write_plan
+from dynst_cli.plan.schema import SENSOR_KEYS, TOP_KEYS, Plan, read_plan, write_plan
 
 
 def test_fixture_plans_keep_n_minus_round_s_n(any_plan):
@@ -155,14 +155,14 @@ GRID_PROBLEMS = {
 def test_validate_rejects_inconsistent_grid(grid_plan, mutate, problem):
     mutate(grid_plan)
     with pytest.raises(InputError, match=problem):
-        validate_plan(grid_plan, source="grid.json")
+        Plan.from_json(grid_plan, source="grid.json")
 
 
 def test_validate_rejects_two_sensors_on_one_cell(grid_plan):
     first, second = grid_plan["sensors"][:2]
     second["row"], second["col"] = first["row"], first["col"]
     with pytest.raises(InputError, match="grid cell .* listed twice"):
-        validate_plan(grid_plan, source="grid.json")
+        Plan.from_json(grid_plan, source="grid.json")
 
 
 def test_write_refuses_inconsistent_plan_and_leaves_target(tmp_path, point_plan):

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from dynst_cli.errors import UsageError
 from dynst_cli.ingest import open_archive, write_dataset
-from dynst_cli.plan.schema import Metrics, PlanMetrics, validate_plan
+from dynst_cli.plan.schema import Metrics, Plan, PlanMetrics
 from dynst_cli.prune import build_plan, choose
 from dynst_cli.selection import Ranking
 
@@ -148,7 +148,7 @@ def test_plans_keep_the_first_n_minus_round_s_n_ranked_sensors(ranking, sparsity
         backbone="stid",
         metrics=PlanMetrics(test=metric, dense_test=metric),
     ).to_json()
-    validate_plan(plan)
+    Plan.from_json(plan)
     sensors = plan["sensors"]
     n_keep = n - math.floor(sparsity * n + 0.5)
     assert [s["rank"] for s in sensors] == list(range(1, n + 1))

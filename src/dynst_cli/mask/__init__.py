@@ -3,8 +3,8 @@ and the training loss."""
 
 from dynst_cli.mask.counts import check_keeps_some, n_keep_for, n_off_for, round_half_up
 from dynst_cli.mask.gate import SensorGate
-from dynst_cli.mask.loss import dynst_loss, masked_mae, masked_mse
-from dynst_cli.mask.morph import morph_graph, morph_grid, unmorph_graph, unmorph_grid
+from dynst_cli.mask.loss import dynst_loss, masked_mae
+from dynst_cli.mask.morph import morph_graph
 from dynst_cli.mask.schedule import SparsitySchedule
 from dynst_cli.mask.update import (
     Select,
@@ -21,9 +21,7 @@ __all__ = [
     "drop_and_regrow",
     "dynst_loss",
     "masked_mae",
-    "masked_mse",
     "morph_graph",
-    "morph_grid",
     "check_keeps_some",
     "n_keep_for",
     "n_off_for",
@@ -31,6 +29,4 @@ __all__ = [
     "prune_to",
     "regrow_init",
     "round_half_up",
-    "unmorph_graph",
-    "unmorph_grid",
 ]

@@ -7,8 +7,6 @@ targets only, because a NaN target means nothing was measured there.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import torch
 
 from dynst_cli.mask.gate import SensorGate
@@ -22,12 +20,14 @@ def masked_mae(pred: torch.Tensor, target: torch.Tensor, observed: torch.Tensor)
     pred, target : torch.Tensor, same shape, e.g. (B, N, T_out, C_out)
     observed : torch.Tensor of bool, broadcastable to `target`
     """
-    return _masked_mean(lambda err: err.abs(), pred, target, observed)
-
-
-def masked_mse(pred: torch.Tensor, target: torch.Tensor, observed: torch.Tensor) -> torch.Tensor:
-    """Mean squared error over observed, non-NaN targets (scalar; 0 with a grad if none)."""
-    return _masked_mean(lambda err: err.square(), pred, target, observed)
+    mask = observed.bool() & ~torch.isnan(target)
+    # Fill unobserved targets before subtracting so no NaN enters the graph, not even times 0.
+    filled = torch.where(mask, target, 0.0)
+    err = torch.where(mask, (pred - filled).abs(), 0.0)
+    count = mask.expand(err.shape).sum()
+    if count == 0:
+        return pred.sum() * 0.0
+    return err.sum() / count
 
 
 def dynst_loss(
@@ -39,19 +39,3 @@ def dynst_loss(
 ) -> torch.Tensor:
     """``masked_mae(pred, target, observed) + l1_lambda * |b*m|_1`` (scalar)."""
     return masked_mae(pred, target, observed) + l1_lambda * gate.l1_penalty()
-
-
-def _masked_mean(
-    elementwise: Callable[[torch.Tensor], torch.Tensor],
-    pred: torch.Tensor,
-    target: torch.Tensor,
-    observed: torch.Tensor,
-) -> torch.Tensor:
-    mask = observed.bool() & ~torch.isnan(target)
-    # Fill unobserved targets before subtracting so no NaN enters the graph, not even times 0.
-    filled = torch.where(mask, target, 0.0)
-    err = torch.where(mask, elementwise(pred - filled), 0.0)
-    count = mask.expand(err.shape).sum()
-    if count == 0:
-        return pred.sum() * 0.0
-    return err.sum() / count

@@ -286,11 +286,6 @@ def plan_record(plan: Plan | dict) -> dict:
     return (plan if isinstance(plan, Plan) else Plan.from_json(plan)).to_json()
 
 
-def validate_plan(plan: Any, source: str = "plan") -> Plan:
-    """The `Plan` of a JSON object; InputError naming `source` and the first problem."""
-    return Plan.from_json(plan, source)
-
-
 def _load_json(path: Path) -> Any:
     if not path.is_file():
         raise InputError(f"{path}: plan file not found")
