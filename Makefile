@@ -9,7 +9,7 @@ DEMO := demo-output
 # The report is tested in Debian's own Chromium driven by selenium (headless, no network).
 CHROMIUM_STAMP := $(VENV)/.chromium
 
-.PHONY: install demo test lint bench screenshot clean
+.PHONY: install demo test test-fast lint bench screenshot clean
 
 install: $(STAMP)
 
@@ -37,6 +37,10 @@ $(CHROMIUM_STAMP): $(STAMP)
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver; \
 	fi
 	touch $(CHROMIUM_STAMP)
+
+# The edit-and-check loop: everything but the tests marked slow (those that train models).
+test-fast: $(STAMP)
+	$(PY) -m pytest -n 2 -q -m "not slow"
 
 lint: $(STAMP)
 	$(PY) -m ruff check src tests benchmarks

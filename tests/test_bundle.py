@@ -9,6 +9,8 @@ from dynst_cli.bundle import ModelBundle
 from dynst_cli.errors import InputError
 from dynst_cli.run import MODEL, RunDir
 
+pytestmark = pytest.mark.slow  # trains models: run by `make test`, not `make test-fast`
+
 
 def test_a_fitted_runs_bundle_describes_its_network(fitted_run):
     bundle = ModelBundle.load(RunDir(fitted_run))

@@ -7,6 +7,8 @@ import pytest
 from dynst_cli.cli import main
 from synthetic import canonical_dataset, planted_network, write
 
+pytestmark = pytest.mark.slow  # trains models: run by `make test`, not `make test-fast`
+
 
 @pytest.fixture
 def short_dataset(tmp_path):

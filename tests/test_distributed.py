@@ -19,6 +19,8 @@ from dynst_cli.selection import Siting
 from dynst_cli.train import TrainState, epoch_batches, make_optimizer, prepare, run_epochs
 from synthetic import tiny_config
 
+pytestmark = pytest.mark.slow  # trains models: run by `make test`, not `make test-fast`
+
 WORLD = 2
 
 

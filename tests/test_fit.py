@@ -12,6 +12,8 @@ from dynst_cli.fit import fit_run
 from dynst_cli.mask import n_keep_for
 from synthetic import canonical_dataset, planted_network, tiny_config, write
 
+pytestmark = pytest.mark.slow  # trains models: run by `make test`, not `make test-fast`
+
 
 def test_run_keeps_exactly_the_target_count_and_ranks_every_sensor(fitted_run):
     ranking = json.loads((fitted_run / "ranking.json").read_text())

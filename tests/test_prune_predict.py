@@ -15,6 +15,8 @@ from dynst_cli.plan.schema import read_plan
 from dynst_cli.predict import predict_from_plan
 from dynst_cli.prune import prune_run
 
+pytestmark = pytest.mark.slow  # trains models: run by `make test`, not `make test-fast`
+
 
 @pytest.mark.parametrize("sparsity", [0.0, 0.3, 0.5, 0.9])
 def test_plan_keeps_n_minus_round_sn_in_the_runs_rank_order(fitted_run, sparsity):

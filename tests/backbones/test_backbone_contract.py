@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from dynst_cli.backbones import build_backbone
+from dynst_cli.model import ForecastModel
 
 from .conftest import N_SENSORS, T_OUT, C, random_batch
 
@@ -37,23 +38,27 @@ def test_kept_input_equals_full_input_with_zeros(backbone_name, spec_for, model_
     torch.testing.assert_close(reduced, full, rtol=1e-5, atol=1e-5)
 
 
-def test_zeroed_sensors_values_do_not_matter(backbone_name, spec_for, model_config):
+def test_dropped_sensors_values_never_reach_the_forecast(backbone_name, spec_for, model_config):
     spec = spec_for(backbone_name)
-    model = _build(backbone_name, spec, model_config)
+    model = ForecastModel(_build(backbone_name, spec, model_config), N_SENSORS)
+    keep = torch.zeros(N_SENSORS, dtype=torch.bool)
+    keep[KEPT] = True
+    model.gate.set_keep(keep, 0)
     x, tod, dow = random_batch(spec)
-    other, _, _ = random_batch(spec, seed=7)
-    # the caller zeroes the dropped sensors; whatever they held before must not leak through
-    a = x.clone()
-    b = other.clone()
-    b[:, KEPT] = x[:, KEPT]
-    dropped = torch.ones(N_SENSORS, dtype=torch.bool)
-    dropped[KEPT] = False
-    a[:, dropped] = 0.0
-    b[:, dropped] = 0.0
-    torch.testing.assert_close(model(a, tod, dow), model(b, tod, dow), rtol=0, atol=0)
-    torch.testing.assert_close(
-        model(x[:, KEPT], tod, dow, kept=KEPT), model(b[:, KEPT], tod, dow, kept=KEPT)
+    window = x.reshape(3, N_SENSORS, spec.t_in, spec.c_in).permute(0, 2, 1, 3)  # (B, T, N, 2C)
+    other = window.clone()
+    other[:, :, ~keep] = (
+        random_batch(spec, seed=7)[0]
+        .reshape(3, N_SENSORS, spec.t_in, -1)[:, ~keep]
+        .permute(0, 2, 1, 3)
     )
+    other[:, 0, ~keep] = float("nan")  # not even NaN readings of a dropped sensor leak through
+    assert not torch.equal(window, other)
+    with torch.no_grad():
+        forecast = model(window, tod, dow)
+        torch.testing.assert_close(model(other, tod, dow), forecast, rtol=0, atol=0)
+        reduced = model.forward_kept(window[:, :, KEPT], KEPT, tod, dow)
+    torch.testing.assert_close(reduced, forecast, rtol=1e-5, atol=1e-5)
 
 
 def test_gradient_reaches_parameters_and_dropped_inputs(backbone_name, spec_for, model_config):

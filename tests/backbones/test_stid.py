@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from dynst_cli.backbones import BackboneSpec, build_backbone
@@ -26,6 +27,7 @@ def _lagged_field(n_sensors: int, steps: int, seed: int = 0) -> np.ndarray:
     return np.stack([base[n_sensors - j : n_sensors - j + steps] for j in range(n_sensors)], 1)
 
 
+@pytest.mark.slow
 def test_stid_learns_a_lagged_field_from_sensor_zero_only():
     torch.manual_seed(0)
     n, t_in, t_out = 4, 6, 2

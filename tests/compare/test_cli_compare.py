@@ -12,6 +12,8 @@ import pytest
 from dynst_cli.cli import main
 from dynst_cli.plan.schema import read_plan
 
+pytestmark = pytest.mark.slow  # trains models: run by `make test`, not `make test-fast`
+
 DETERMINISTIC = ("dynst", "variance", "qr")
 
 

@@ -19,6 +19,8 @@ from dynst_cli.data import SensorData
 from dynst_cli.errors import UsageError
 from dynst_cli.mask import n_keep_for
 
+pytestmark = pytest.mark.slow  # trains models: run by `make test`, not `make test-fast`
+
 SPARSITIES = [0.3, 0.7]
 METHODS_ALL = ["dynst", "random", "variance", "qr"]
 

@@ -107,6 +107,7 @@ def test_with_selection_frequency_refuses_a_plan_of_another_network():
         with_selection_frequency(Plan.from_json(small_plan()), frequency, 2)
 
 
+@pytest.mark.slow
 def test_stability_refits_report_frequencies_of_the_fit_sparsity(fitted_run, tmp_path):
     record = stability(fitted_run, 2, epochs=1, workdir=tmp_path)
     frequency = np.array(list(record["selection_frequency"].values()))
@@ -118,6 +119,7 @@ def test_stability_refits_report_frequencies_of_the_fit_sparsity(fitted_run, tmp
     assert list(tmp_path.iterdir()) == []  # the temporary refits are gone
 
 
+@pytest.mark.slow
 def test_stability_needs_two_seeds(fitted_run):
     with pytest.raises(UsageError, match="at least 2"):
         stability(fitted_run, 1)

@@ -9,6 +9,8 @@ from dynst_cli.data import StandardScaler, load_dataset, scaling
 from dynst_cli.fit import fit_run
 from synthetic import tiny_config
 
+pytestmark = pytest.mark.slow  # trains models: run by `make test`, not `make test-fast`
+
 
 @pytest.fixture
 def cache(tmp_path, monkeypatch):

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # trains models: run by `make test`, not `make test-fast`
+
 ROWS = [
     # ---------------------------------------------------------------- ingest
     ("ingest-missing", "ingest {tmp}/nope.csv -o {tmp}/d.nc", 2, ["nope.csv"], "{tmp}/d.nc"),

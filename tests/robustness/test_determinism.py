@@ -19,6 +19,8 @@ from dynst_cli.cli import main
 from robustness.conftest import build_once, write_recipe
 from synthetic import planted_network
 
+pytestmark = pytest.mark.slow  # trains models: run by `make test`, not `make test-fast`
+
 SAME_BYTES = (
     "dataset.nc",
     "run/model.pt",

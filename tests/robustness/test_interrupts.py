@@ -15,6 +15,8 @@ from dynst_cli.cli import main
 from robustness.conftest import build_once, dynst_process, temporaries, write_recipe
 from synthetic import canonical_dataset, planted_network, write
 
+pytestmark = pytest.mark.slow  # trains models: run by `make test`, not `make test-fast`
+
 EPOCHS = 8  # a few seconds of training: time to interrupt it after the first checkpoint
 
 

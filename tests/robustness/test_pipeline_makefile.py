@@ -18,7 +18,10 @@ from synthetic import planted_network
 
 OUTPUTS = ("dataset.nc", "run/model.pt", "plan.json", "plan.geojson", "map.png", "plan.csv")
 
-pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="needs GNU make")
+pytestmark = [
+    pytest.mark.skipif(shutil.which("make") is None, reason="needs GNU make"),
+    pytest.mark.slow,
+]
 
 
 def _make(variables: dict, *flags: str) -> subprocess.CompletedProcess:

@@ -185,6 +185,7 @@ def test_every_selector_has_the_pysensors_shape(name, noisy_sensors):
     np.testing.assert_array_equal(selector.ranking().order, ranked)
 
 
+@pytest.mark.slow
 def test_dynst_selector_reads_the_runs_ranking(fitted_run):
     records = json.loads((fitted_run / "ranking.json").read_text())
     selector = make_selector("dynst", run=fitted_run)
