@@ -87,6 +87,7 @@ def test_stability_figure_from_the_plans_selection_frequency(point_plan, grid_pl
     assert "id='figure-stability'" not in render(inputs_for(grid_plan))
 
 
+@pytest.mark.slow
 def test_report_of_a_run_with_two_plans_has_the_tradeoff_curve(fitted_run, pruned_plans):
     page = build_report(fitted_run, pruned_plans)
     assert "id='figure-tradeoff'" in page
@@ -97,6 +98,7 @@ def test_report_of_a_run_with_two_plans_has_the_tradeoff_curve(fitted_run, prune
     assert "id='figure-tradeoff'" not in build_report(fitted_run, pruned_plans[:1])
 
 
+@pytest.mark.slow
 def test_report_without_plans_maps_the_fits_keep_set(fitted_run):
     ranking = json.loads((fitted_run / "ranking.json").read_text())
     sensors = map_data(build_report(fitted_run))["sensors"]
@@ -104,6 +106,7 @@ def test_report_without_plans_maps_the_fits_keep_set(fitted_run):
     assert sum(s["keep"] for s in sensors) == sum(r["kept_in_fit"] for r in ranking)
 
 
+@pytest.mark.slow
 def test_report_shows_a_comparison_folder(fitted_run, pruned_plans, tmp_path):
     (tmp_path / "compare.csv").write_text(
         "method,sparsity,n_keep,seed,mae,rmse,mape\n"
@@ -112,6 +115,7 @@ def test_report_shows_a_comparison_folder(fitted_run, pruned_plans, tmp_path):
     assert "id='figure-comparison'" in build_report(fitted_run, pruned_plans[:1], tmp_path)
 
 
+@pytest.mark.slow
 def test_cli_writes_the_report_and_says_where(fitted_run, pruned_plans, tmp_path, capsys):
     out = tmp_path / "report.html"
     args = ["report", str(fitted_run), "--plan", str(pruned_plans[0]), "-o", str(out)]
@@ -127,12 +131,14 @@ def test_cli_writes_the_report_and_says_where(fitted_run, pruned_plans, tmp_path
         (["-o", "report.pdf"], 2, "give a name ending in .html"),
     ],
 )
+@pytest.mark.slow
 def test_cli_usage_errors(fitted_run, tmp_path, capsys, monkeypatch, args, code, message):
     monkeypatch.chdir(tmp_path)
     assert main(["report", str(fitted_run), *args]) == code
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_cli_refuses_a_plan_from_another_dataset(fitted_run, pruned_plans, tmp_path, capsys):
     plan = json.loads(pruned_plans[0].read_text())
     plan["dataset_sha256"] = "cd" * 32

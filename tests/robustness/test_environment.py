@@ -27,12 +27,14 @@ from synthetic import canonical_dataset, write
 # ---------------------------------------------------------------- special files as -o
 
 
+@pytest.mark.slow
 def test_prune_to_dev_null_writes_through_and_leaves_the_device(cli, built):
     result = cli("prune", built["run"], "--sparsity", "0.5", "-o", "/dev/null")
     assert result.code == 0, result.err
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
 
 
+@pytest.mark.slow
 def test_prune_to_a_fifo_writes_the_plan_into_the_pipe(cli, built, tmp_path):
     fifo = tmp_path / "plan.fifo"
     os.mkfifo(fifo)
@@ -47,6 +49,7 @@ def test_prune_to_a_fifo_writes_the_plan_into_the_pipe(cli, built, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["plan.fifo"]
 
 
+@pytest.mark.slow
 def test_prune_to_a_symlink_replaces_its_target_and_keeps_the_link(cli, built, tmp_path):
     target = tmp_path / "plans" / "current.json"
     target.parent.mkdir()
@@ -78,6 +81,7 @@ def tmpfs(folder: Path, *options: str):
         subprocess.run(["umount", "-l", str(folder)], check=False)
 
 
+@pytest.mark.slow
 def test_fit_into_a_read_only_folder_exits_5_and_creates_nothing(cli, built, tmp_path):
     with tmpfs(tmp_path / "ro", "size=1m", "ro") as folder:
         result = cli("fit", built["dataset"], "-o", folder / "run", "--recipe", built["recipe"])
@@ -100,6 +104,7 @@ def test_ingest_onto_a_full_disk_exits_5_and_keeps_the_earlier_file(cli, tmp_pat
         assert [p.name for p in folder.iterdir()] == ["era5.nc"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("code", [errno.ENOSPC, errno.EACCES])
 def test_fit_that_cannot_write_removes_the_run_folder_it_made(
     cli, built, tmp_path, monkeypatch, code
@@ -115,6 +120,7 @@ def test_fit_that_cannot_write_removes_the_run_folder_it_made(
     assert not run.exists()
 
 
+@pytest.mark.slow
 def test_fit_that_cannot_write_leaves_a_folder_it_did_not_make(cli, built, tmp_path, monkeypatch):
     run = tmp_path / "r"
     run.mkdir()
@@ -135,6 +141,7 @@ def _raise(code: int):
 # ---------------------------------------------------------------- outputs that succeed together
 
 
+@pytest.mark.slow
 def test_a_failing_map_leaves_the_earlier_csv_untouched(cli, built, tmp_path):
     csv = tmp_path / "plan.csv"
     csv.write_text("an earlier export")
@@ -195,6 +202,7 @@ def test_resample_puts_an_irregular_axis_on_a_regular_one(cli, tmp_path):
         assert np.unique(np.diff(ds["time"].values)).size == 1
 
 
+@pytest.mark.slow
 def test_minus_zero_sparsity_is_written_as_zero(cli, built, tmp_path):
     plan = tmp_path / "p.json"
     result = cli("prune", built["run"], "--sparsity", "-0", "-o", plan, "--finetune-epochs", "0")
@@ -202,6 +210,7 @@ def test_minus_zero_sparsity_is_written_as_zero(cli, built, tmp_path):
     assert '"sparsity": 0.0' in plan.read_text() and "-0.0" not in plan.read_text()
 
 
+@pytest.mark.slow
 def test_predict_warns_when_a_kept_sensor_is_mostly_missing(cli, built, tmp_path):
     plan = json.loads(Path(built["plan"]).read_text())
     kept = [s["sensor_id"] for s in plan["sensors"] if s["keep"]]
@@ -216,6 +225,7 @@ def test_predict_warns_when_a_kept_sensor_is_mostly_missing(cli, built, tmp_path
     assert "warning:" in result.message and f"{kept[0]} (75%)" in result.message
 
 
+@pytest.mark.slow
 def test_library_warnings_stay_off_stderr_unless_debug(cli, built, tmp_path, monkeypatch):
     from dynst_cli import prune
 
@@ -255,6 +265,7 @@ def test_parser_errors_are_one_line_with_a_pointer_to_help(cli, args, words):
         assert word in result.message
 
 
+@pytest.mark.slow
 def test_fit_t_in_and_t_out_flags_reach_the_run(cli, built, tmp_path):
     run = tmp_path / "r"
     result = cli(
