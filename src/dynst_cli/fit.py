@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import shutil
 import time
 from collections.abc import Callable
@@ -18,7 +19,7 @@ from dynst_cli.config import FitConfig, validate
 from dynst_cli.console import log
 from dynst_cli.data import SensorData, load_dataset
 from dynst_cli.errors import DynstError, InputError, UsageError
-from dynst_cli.evaluate import headline
+from dynst_cli.evaluate import EVAL_BATCH, headline
 from dynst_cli.mask import check_keeps_some
 from dynst_cli.model import ForecastModel
 from dynst_cli.run import (
@@ -31,16 +32,22 @@ from dynst_cli.run import (
     TIMINGS,
     RunDir,
 )
-from dynst_cli.selection import Siting, SitingConstraints, rank_sensors, siting_for
+from dynst_cli.saliency import saliency_ranking
+from dynst_cli.selection import Ranking, Siting, SitingConstraints, rank_sensors, siting_for
+from dynst_cli.selection.consensus import consensus_ranking, mean_pairwise_jaccard
 from dynst_cli.train import (
+    BestWeights,
     Prepared,
     TrainState,
     evaluate_splits,
+    finetune,
     make_optimizer,
     prepare,
     run_epochs,
     train_fixed,
 )
+
+SEEDS_DIR = "seeds"  # a consensus fit's refits, one run directory per extra seed
 
 
 def run_record(config: FitConfig, dataset_path: Path, data: SensorData, constraints) -> dict:
@@ -127,6 +134,10 @@ def _fit(dataset_path, run_path, config: FitConfig, resume, constraints, on_epoc
             on_epoch(state, config.train.epochs)
 
     state = run_epochs(prep, config, state, select, optimizer, checkpoint, ddp)
+    ranking, consensus = final_ranking(prep, config), None
+    if config.train.seeds > 1:
+        ranking, consensus = _consensus_over_seeds(run, dataset_path, config, constraints, prep)
+        _align_model_with(prep, config, ranking, select)
     timings = {"fit_seconds": round(time.perf_counter() - started, 3)}
     started = time.perf_counter()
     # The dense reference trains on every rank, like the fit (same shards, same effective batch).
@@ -134,9 +145,65 @@ def _fit(dataset_path, run_path, config: FitConfig, resume, constraints, on_epoc
     timings["dense_reference_seconds"] = round(time.perf_counter() - started, 3) if dense else None
     summary = {}
     if dist.is_main():  # evaluation and files: rank 0 only, the others wait at the barrier
-        summary = _write_results(run, prep, data, state, dense, timings)
+        summary = _write_results(run, prep, data, state, dense, timings, ranking, consensus)
     dist.barrier()
     return summary
+
+
+def final_ranking(prep: Prepared, config: FitConfig) -> Ranking:
+    """The fit's ranking from its final mask, by the fit's drop criterion.
+
+    ``saliency``: iterative elimination of the kept sensors and iterative addition of the dropped
+    ones on the validation windows (the training windows if there is no validation period), see
+    `saliency.saliency_ranking`. ``magnitude``: kept by ``|m|``, dropped by when they were
+    dropped, latest first.
+    """
+    gate = prep.model.gate
+    keep = gate.keep.cpu().numpy() > 0.5
+    if config.mask.drop_criterion == "magnitude":
+        magnitude = np.abs(gate.scores.detach().cpu().numpy())
+        return rank_sensors(keep, magnitude, gate.dropped_at.cpu().numpy())
+    starts = prep.splits["val"].window_starts
+    if not starts.size:
+        starts = prep.splits["train"].window_starts
+    order, worth = saliency_ranking(prep, starts, EVAL_BATCH)
+    return Ranking(order=order, scores=worth, kept=keep)
+
+
+def seed_run_path(run: RunDir, seed: int) -> Path:
+    """Where the refit with `seed` of a consensus fit lives, inside the run."""
+    return run.path / SEEDS_DIR / f"seed-{seed}"
+
+
+def _consensus_over_seeds(run: RunDir, dataset_path, config: FitConfig, constraints, prep):
+    """Refit with seeds seed+1 .. seed+K-1 (each resumable) and rank by consensus.
+
+    Returns the consensus ranking and its record (seeds, selection frequency, mean pairwise
+    Jaccard of the K keep sets at the fit's sparsity).
+    """
+    seeds = [config.train.seed + k for k in range(config.train.seeds)]
+    rankings = [final_ranking(prep, config)]
+    for seed in seeds[1:]:
+        path = seed_run_path(run, seed)
+        refit = dataclasses.replace(
+            config,
+            train=dataclasses.replace(config.train, seed=seed, seeds=1, dense_reference=False),
+        )
+        if not (path / MODEL).is_file():
+            _fit(dataset_path, path, refit, path.exists(), constraints, None)
+        rankings.append(Ranking.read(RunDir(path).file(RANKING)))
+    keeps = np.stack([r.kept for r in rankings])
+    record = {"seeds": seeds, "mean_pairwise_jaccard": mean_pairwise_jaccard(keeps)}
+    return consensus_ranking(rankings), record
+
+
+def _align_model_with(prep: Prepared, config: FitConfig, ranking: Ranking, select) -> None:
+    """Fine-tune the model on the consensus keep set when it differs from its own mask."""
+    gate = prep.model.gate
+    fitted = gate.keep.cpu().numpy() > 0.5
+    keep = select(ranking.order, int(fitted.sum()))  # through the siting constraints
+    if not np.array_equal(keep, fitted):
+        finetune(prep, config, keep, config.train.finetune_epochs)
 
 
 def _check_run_target(run: RunDir, record: dict, resume: bool) -> None:
@@ -189,6 +256,7 @@ def _save_checkpoint(run: RunDir, prep: Prepared, optimizer, state: TrainState) 
             "step": state.step,
             "history": state.history,
             "dense": state.dense,
+            "best": state.best.state() if state.best else None,
             "torch_rng": torch.get_rng_state(),
         },
     )
@@ -200,7 +268,8 @@ def _restore(run: RunDir, prep: Prepared, optimizer) -> TrainState:
         prep.model.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])
         torch.set_rng_state(ckpt["torch_rng"])
-        return TrainState(ckpt["epoch"], ckpt["step"], ckpt["history"], ckpt["dense"])
+        best = BestWeights.from_state(ckpt["best"])
+        return TrainState(ckpt["epoch"], ckpt["step"], ckpt["history"], ckpt["dense"], best)
     except (KeyError, RuntimeError, ValueError) as exc:
         raise InputError(
             f"{run.file(CHECKPOINT)} does not match this configuration ({exc}); start a new run"
@@ -208,18 +277,12 @@ def _restore(run: RunDir, prep: Prepared, optimizer) -> TrainState:
 
 
 def _write_results(
-    run: RunDir, prep: Prepared, data: SensorData, state, dense_prep, timings: dict
+    run: RunDir, prep: Prepared, data: SensorData, state, dense_prep, timings, ranking, consensus
 ) -> dict:
     gate = prep.model.gate
     sparse = evaluate_splits(prep)
     dense = None if dense_prep is None else evaluate_splits(dense_prep)
     keep = gate.keep.cpu().numpy() > 0.5
-    ranking = rank_sensors(
-        keep,
-        gate.scores.detach().cpu().numpy(),
-        gate.dropped_at.cpu().numpy(),
-        data.sensor_ids,
-    )
     summary = {
         "n_sensors": data.n_sensors,
         "n_keep": int(gate.keep.sum()),
@@ -230,10 +293,15 @@ def _write_results(
         "sparse": {split: headline(m) for split, m in sparse.items()},
         "sparse_horizon": {split: m["horizon"] for split, m in sparse.items()},
         "dense_sensor_mae": dense_sensor_mae(dense or state.dense),
+        "best_epoch": state.best.epoch if state.best else None,
     }
+    if consensus:
+        summary["consensus"] = consensus
     _check_finite_metrics(summary, data)
     model_bundle(prep, data).save(run)
-    ranking.write(run.file(RANKING))
+    dataclasses.replace(ranking, kept=keep, sensor_ids=tuple(map(str, data.sensor_ids))).write(
+        run.file(RANKING)
+    )
     run.write_json(HISTORY, state.history)
     run.write_json(METRICS, summary)
     run.write_json(TIMINGS, {**timings, "epochs": state.epoch})

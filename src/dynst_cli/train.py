@@ -8,12 +8,21 @@
    smallest |m| is swapped for the dropped sensors with the largest accumulated gradient of the
    loss with respect to their gate, until about 75 % of the steps;
 4. fine-tune with the mask frozen.
+What a sensor is worth when it is dropped or regrown follows `mask.drop_criterion`: its saliency
+``|g dL/dg|`` (the default) or its gate magnitude ``|m|``.
 Every choice of a keep set goes through `select` (siting constraints). Checkpoints are written every
 epoch; in a distributed run the mask decisions are taken on rank 0 and broadcast.
+
+Every model this module trains ends with its best-validation weights (`BestWeights`): the weights
+with the lowest validation MAE among the candidates (for the DynST fit, the epochs trained entirely
+with the final mask; for a fixed keep set, the starting weights and the end of every epoch). One
+rule for the sparse model, the dense reference, prune's fine-tunes and every keep set of `compare`,
+so that no comparison favours the model that happened to end on a good epoch.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -60,6 +69,41 @@ class TrainState:
     step: int = 0
     history: list[dict] = field(default_factory=list)
     dense: dict | None = None  # val/test metrics of the dense model at the end of the warm-up
+    best: BestWeights | None = None  # the best-validation epoch with the final mask so far
+
+
+class BestWeights:
+    """The weights of a model at its lowest validation MAE so far (kept on rank 0).
+
+    `consider` after each candidate epoch, `restore` at the end. Ties keep the earlier weights.
+    """
+
+    def __init__(self) -> None:
+        self.val_mae: float | None = None
+        self.epoch: int | None = None
+        self.weights: dict | None = None
+
+    def consider(self, model: torch.nn.Module, val_mae: float | None, epoch: int) -> None:
+        if val_mae is None or not math.isfinite(val_mae):
+            return
+        if self.val_mae is None or val_mae < self.val_mae:
+            self.val_mae, self.epoch = float(val_mae), epoch
+            self.weights = copy.deepcopy(model.state_dict())
+
+    def restore(self, model: torch.nn.Module) -> None:
+        if self.weights is not None:
+            model.load_state_dict(self.weights)
+
+    def state(self) -> dict:
+        return {"val_mae": self.val_mae, "epoch": self.epoch, "weights": self.weights}
+
+    @classmethod
+    def from_state(cls, state: dict | None) -> BestWeights:
+        best = cls()
+        if state:
+            best.val_mae, best.epoch = state["val_mae"], state["epoch"]
+            best.weights = state["weights"]
+        return best
 
 
 def resolve_device(name: str) -> torch.device:
@@ -144,17 +188,34 @@ def check_finite_loss(loss: float, batch, source: WindowSource) -> None:
     )
 
 
-def update_mask(gate, schedule: SparsitySchedule, step: int, select: Select) -> tuple[int, int]:
+def mask_signals(gate, criterion: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(drop_score, regrow_score)`` of every sensor under `criterion` (summed over ranks).
+
+    ``saliency``: both are the accumulated ``|g dL/dg|`` (dropped sensors at their regrow gate
+    value), one scale for kept and dropped sensors. ``magnitude``: ``|m|`` to drop, the
+    accumulated ``|dL/dg|`` to regrow, as in the DynST paper.
+    """
+    if criterion == "saliency":
+        saliency = dist.all_reduce_sum(gate.saliency_accum.clone()).cpu().numpy()
+        return saliency, saliency
+    grad = dist.all_reduce_sum(gate.grad_accum.clone()).cpu().numpy()
+    return gate.scores.detach().cpu().numpy(), grad
+
+
+def update_mask(
+    gate, schedule: SparsitySchedule, step: int, select: Select, criterion: str
+) -> tuple[int, int]:
     """Apply the schedule's decision at `step`; returns (sensors dropped, sensors regrown)."""
     keep = gate.keep.detach().cpu().numpy() > 0.5
     scores = gate.scores.detach().cpu().numpy()
-    grad = dist.all_reduce_sum(gate.grad_accum.clone()).cpu().numpy()
+    drop_score, regrow_score = mask_signals(gate, criterion)
     n = keep.size
     # The update after step t sets the mask of step t+1, so the ramp reaches the target exactly.
-    new = prune_to(keep, scores, n - schedule.n_off_after(step, n), select)
+    new = prune_to(keep, drop_score, n - schedule.n_off_after(step, n), select)
     regrown = 0
     if schedule.phase(step) == "regrow":
-        new, _, regrown = drop_and_regrow(new, scores, grad, schedule.regrow_fraction(step), select)
+        fraction = schedule.regrow_fraction(step)
+        new, _, regrown = drop_and_regrow(new, drop_score, regrow_score, fraction, select)
     new_t = torch.from_numpy(new.astype(np.float32)).to(gate.keep.device)
     new = dist.broadcast_from_main(new_t).cpu().numpy() > 0.5
     with torch.no_grad():
@@ -193,13 +254,16 @@ def run_epochs(
     forward_model = ddp_model or model
     total = config.train.epochs * steps_per_epoch(len(prep.splits["train"].window_starts), config)
     schedule = SparsitySchedule.from_config(config.mask, total)
+    state.best = state.best or BestWeights()
     for epoch in range(state.epoch, config.train.epochs):
         losses, dropped, regrown = [], 0, 0
+        mask_final = schedule.target == 0.0 or state.step >= schedule.update_end
         for batch in epoch_batches(prep, config, epoch):
             phase = schedule.phase(state.step)
             if phase != "warmup" and state.dense is None:
                 state.dense = evaluate_on_main(prep)
-            gate.tracking = phase in ("ramp", "regrow")
+            # Tracked from the first step, so that the first ramp update weighs the whole warm-up.
+            gate.tracking = phase != "finetune"
             gate.scores.requires_grad_(phase != "finetune")  # the mask is frozen at the end
             if phase == "finetune" and forward_model is ddp_model is not None:
                 # DDP waits for a gradient of every parameter it was built with: build it again
@@ -212,10 +276,13 @@ def run_epochs(
             )
             check_finite_loss(losses[-1], batch, prep.source)
             if schedule.is_update_step(state.step):
-                d, r = update_mask(gate, schedule, state.step, select)
+                d, r = update_mask(gate, schedule, state.step, select, config.mask.drop_criterion)
                 dropped, regrown = dropped + d, regrown + r
             state.step += 1
         state.epoch = epoch + 1
+        val_mae = validation_mae(prep)
+        if mask_final:
+            state.best.consider(model, val_mae, state.epoch)
         state.history.append(
             {
                 "epoch": state.epoch,
@@ -226,14 +293,20 @@ def run_epochs(
                 "n_keep": int(gate.keep.sum()),
                 "dropped": dropped,
                 "regrown": regrown,
-                "val_mae": evaluate_on_main(prep, ("val",)).get("val", {}).get("mae"),
+                "val_mae": val_mae,
             }
         )
         on_epoch(state)
     gate.tracking = False
     if state.dense is None:  # the warm-up covered every step (e.g. sparsity 0)
         state.dense = evaluate_on_main(prep)
+    state.best.restore(model)
     return state
+
+
+def validation_mae(prep: Prepared) -> float | None:
+    """Validation MAE of the model as it is (rank 0; None elsewhere or without a val split)."""
+    return evaluate_on_main(prep, ("val",)).get("val", {}).get("mae")
 
 
 def finetune(
@@ -242,10 +315,12 @@ def finetune(
     keep: np.ndarray,
     epochs: int,
     on_epoch: Callable[[int, int], None] | None = None,
-) -> None:
+) -> BestWeights:
     """Train the backbone for `epochs` with the mask frozen at `keep` (a prune at another S).
 
-    `on_epoch(done, epochs)` is called after each epoch (progress display).
+    `on_epoch(done, epochs)` is called after each epoch (progress display). The model ends with
+    its best-validation weights among the starting ones and the end of every epoch; what was
+    chosen is returned.
     """
     gate = prep.model.gate
     gate.set_keep(keep, -1)
@@ -253,13 +328,18 @@ def finetune(
     gate.tracking = False
     optimizer = make_optimizer(prep.model, config)
     model = dist.wrap_ddp(prep.model, prep.device) or prep.model  # in a distributed fit
+    best = BestWeights()
+    best.consider(prep.model, validation_mae(prep), 0)
     for epoch in range(epochs):
         # Seeded apart from the fit's epochs so that fine-tuning does not replay their order.
         for batch in epoch_batches(prep, config, FINETUNE_EPOCH_OFFSET + epoch):
             loss = train_step(model, optimizer, batch.to(prep.device), gate, 0.0)
             check_finite_loss(loss, batch, prep.source)
+        best.consider(prep.model, validation_mae(prep), epoch + 1)
         if on_epoch:
             on_epoch(epoch + 1, epochs)
+    best.restore(prep.model)
+    return best
 
 
 def train_fixed(data: SensorData, config: FitConfig, keep: np.ndarray) -> Prepared:

@@ -6,15 +6,13 @@ import numpy as np
 import pytest
 
 from dynst_cli.compare.stability import (
-    jaccard,
-    mean_pairwise_jaccard,
-    selection_frequency,
     stability,
     summarise,
     with_selection_frequency,
 )
 from dynst_cli.errors import InputError, UsageError
 from dynst_cli.plan.schema import PLAN_FORMAT, Plan, read_plan, write_plan
+from dynst_cli.selection.consensus import jaccard, mean_pairwise_jaccard, selection_frequency
 
 
 def keep(n, *kept):

@@ -94,3 +94,36 @@ def test_l1_penalty_counts_kept_gates_only():
     with torch.no_grad():
         gate.scores.copy_(torch.tensor([-2.0, 5.0, 0.5]))
     assert gate.l1_penalty().item() == 2.5
+
+
+def _tracked_loss(gate: SensorGate, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    gate.tracking = True
+    return (gate(x) * weights).sum()
+
+
+def test_saliency_of_a_kept_sensor_is_gate_times_loss_gradient():
+    gate = _gate(3, [True, True, True])
+    x, weights = torch.randn(4, 3, 5), torch.randn(3, 5)
+    _tracked_loss(gate, x, weights).backward()
+    # L = sum_b,f x*g*w, so dL/dg_i = sum_b,f x_i*w_i and the saliency is |g_i * dL/dg_i|.
+    expected = (gate.scores.detach() * (x * weights).sum(dim=(0, 2))).abs()
+    assert torch.allclose(gate.saliency_accum, expected, rtol=1e-5)
+    assert torch.allclose(gate.scores.grad.abs(), gate.grad_accum, rtol=1e-5)
+    assert int(gate.n_accum) == 1
+
+
+def test_dropped_sensor_saliency_is_measured_at_its_regrow_gate_value():
+    gate = _gate(3, [True, False, True])
+    x, weights = torch.randn(4, 3, 5), torch.randn(3, 5)
+    _tracked_loss(gate, x, weights).backward()
+    level = gate.scores.detach()[[0, 2]].abs().mean()
+    expected = level * (x[:, 1] * weights[1]).sum().abs()
+    assert torch.allclose(gate.saliency_accum[1], expected, rtol=1e-5)
+    assert gate.saliency_accum[1] > 0
+
+
+def test_reset_clears_every_accumulator():
+    gate = _gate(3, [True, True, False])
+    _tracked_loss(gate, torch.randn(2, 3, 4), torch.randn(3, 4)).backward()
+    gate.reset_grad_accum()
+    assert not gate.grad_accum.any() and not gate.saliency_accum.any() and int(gate.n_accum) == 0

@@ -3,6 +3,7 @@ import pytest
 
 from dynst_cli.mask.update import (
     drop_and_regrow,
+    n_swaps,
     priority_order,
     prune_to,
     regrow_init,
@@ -74,3 +75,22 @@ def test_regrow_init_resets_regrown_scores_to_mean_kept_magnitude():
     out = regrow_init(SCORES, KEEP, after)
     assert out[5] == pytest.approx((0.9 + 0.5 + 0.7) / 3)
     assert np.array_equal(np.delete(out, 5), np.delete(SCORES, 5))
+
+
+@pytest.mark.parametrize(
+    ("fraction", "n_kept", "n_off", "expected"),
+    [(0.3, 20, 20, 6), (0.05, 2, 10, 1), (0.01, 1, 11, 1), (0.0, 2, 10, 0), (0.9, 10, 2, 2)],
+)
+def test_n_swaps_is_at_least_one_while_alpha_is_positive(fraction, n_kept, n_off, expected):
+    assert n_swaps(fraction, n_kept, n_off) == expected
+
+
+def test_drop_and_regrow_swaps_one_sensor_of_two_kept():
+    keep = np.zeros(12, dtype=bool)
+    keep[[0, 1]] = True
+    worth = np.arange(12, dtype=float)  # sensor 0 is the weakest kept, 11 the best dropped
+    new, n_dropped, n_regrown = drop_and_regrow(
+        keep, worth, worth, fraction=0.05, select=Siting.free(12).keep_fn()
+    )
+    assert (n_dropped, n_regrown) == (1, 1)
+    assert np.flatnonzero(new).tolist() == [1, 11]

@@ -150,7 +150,7 @@ def test_make_selector_passes_seed_and_options():
 
 
 def test_make_selector_unknown_name_lists_valid_names():
-    with pytest.raises(UsageError, match="dynst, qr, random, variance"):
+    with pytest.raises(UsageError, match="dynst, greedy, qr, random, variance"):
         make_selector("nope")
 
 

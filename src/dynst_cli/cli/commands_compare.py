@@ -23,8 +23,8 @@ def compare_command(
         str, typer.Option("--sparsity", help="Fractions switched off, e.g. 0.3,0.5,0.7.")
     ],
     methods: Annotated[
-        str, typer.Option("--methods", help="Comma-separated: dynst, random, variance, qr.")
-    ] = "dynst,random,variance,qr",
+        str, typer.Option("--methods", help="Comma-separated: dynst, random, variance, qr, greedy.")
+    ] = "dynst,random,variance,qr,greedy",
     seeds: Annotated[
         int,
         typer.Option(

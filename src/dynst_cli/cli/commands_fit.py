@@ -86,6 +86,14 @@ def fit_command(
             "--seed", help=f"Random seed. (default: {_DEFAULT.train.seed}, or the recipe's)"
         ),
     ] = None,
+    seeds: Annotated[
+        int | None,
+        typer.Option(
+            "--seeds",
+            help="Train K masks (seeds seed..seed+K-1) and rank by consensus (mean rank). "
+            f"(default: {_DEFAULT.train.seeds}, or the recipe's)",
+        ),
+    ] = None,
     device: Annotated[
         str | None,
         typer.Option(
@@ -122,7 +130,7 @@ def fit_command(
             "data": {"t_in": t_in, "t_out": t_out},
             "mask": {"sparsity": parse_sparsity(sparsity)},
             "model": {"backbone": backbone},
-            "train": {"epochs": epochs, "seed": seed, "device": device},
+            "train": {"epochs": epochs, "seed": seed, "seeds": seeds, "device": device},
         },
     )
     validate(config)

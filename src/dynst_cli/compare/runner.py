@@ -11,6 +11,8 @@ constraints (the first ``N - round(S*N)`` of each ranking):
 
 - ``dynst``: the run's own ranking (``RUN/ranking.json``), top of the list first;
 - ``random``: one random permutation per seed 0..K-1 (every ``seeded`` selector gets K seeds);
+- ``greedy``: forward greedy selection for a ridge forecaster fitted on the training period and
+  scored on the validation period (it alone also reads the validation period);
 - ``variance``, ``qr``: channels are stacked as extra samples: ``[T, N, C] -> [T*C, N]``, each
   channel in its own units, so a multi-channel archive ranks a sensor by all its variables at once.
 """
@@ -36,7 +38,7 @@ from dynst_cli.selection import SELECTORS, Siting, make_selector
 from dynst_cli.train import train_fixed
 
 METHODS = tuple(SELECTORS)
-DEFAULT_METHODS = ("dynst", "random", "variance", "qr")
+DEFAULT_METHODS = ("dynst", "random", "variance", "qr", "greedy")
 
 OnResult = Callable[[dict, float], None]
 
@@ -95,16 +97,26 @@ def training_snapshots(data: SensorData, train_stop: int) -> np.ndarray:
     return values.transpose(0, 2, 1).reshape(-1, data.n_sensors)
 
 
-def rankings(methods, seeds: int, run: str | Path, snapshots: np.ndarray):
+def rankings(methods, seeds: int, run: str | Path, snapshots: np.ndarray, temporal=None):
     """Yield ``(method, seed, ranking)`` for every keep set to train (seed None if unseeded).
 
     `ranking` is the selector's ``ranked_sensors_``, shape [N]; seeded selectors yield one per
-    seed 0..seeds-1.
+    seed 0..seeds-1. Every selector is fitted on the training snapshots; those that forecast
+    (greedy) also get `periods`, the training and validation values in time order, and the
+    forecast `horizon`.
     """
+    periods, horizon = temporal or (None, None)
     for method in methods:
         for seed in range(seeds) if SELECTORS[method].seeded else [None]:
-            selector = make_selector(method, seed=seed or 0, run=run).fit(snapshots)
+            selector = make_selector(method, seed=seed or 0, run=run)
+            selector.fit(snapshots, periods=periods, horizon=horizon)
             yield method, seed, selector.ranked_sensors_
+
+
+def periods_of(data: SensorData, splits) -> tuple[np.ndarray, np.ndarray]:
+    """Training and validation values in time order, shape [T, N, C] each."""
+    val = splits["val"]
+    return data.values[: splits["train"].stop], data.values[val.start : val.stop]
 
 
 def score_keep_set(data: SensorData, config: FitConfig, keep: np.ndarray) -> tuple[dict, float]:
@@ -137,7 +149,7 @@ def compare_run(
     sparsities : iterable of float
         Fractions of sensors switched off, each in [0, 1).
     methods : iterable of str
-        Any of ``dynst``, ``random``, ``variance``, ``qr``.
+        Any of ``dynst``, ``random``, ``variance``, ``qr``, ``greedy``.
     seeds : int
         Seeds of ``random`` (0..seeds-1). With more than one, DynST is also refitted with seeds
         0..seeds-1 and the stability of its keep set reported (see `stability.stability`).
@@ -168,9 +180,11 @@ def compare_run(
     siting = Siting.free(data.n_sensors)
     result = CompareResult(results=[], dense={})
     report = on_result or (lambda row, seconds: None)
+    temporal = (periods_of(data, prep.splits), config.data.t_out)
+    ranked = list(rankings(methods, seeds, run.path, snapshots, temporal))  # each fits once
     for sparsity in sparsities:
         n_keep = n_keeps[sparsity]
-        for method, seed, ranking in rankings(methods, seeds, run.path, snapshots):
+        for method, seed, ranking in ranked:
             keep = siting.select(ranking, n_keep).keep
             metrics, seconds = score_keep_set(data, config, keep)
             row = {"method": method, "sparsity": sparsity, "n_keep": n_keep, "seed": seed}

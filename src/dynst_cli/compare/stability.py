@@ -14,7 +14,6 @@ import dataclasses
 import tempfile
 import time
 from collections.abc import Callable
-from itertools import combinations
 from pathlib import Path
 
 import numpy as np
@@ -26,33 +25,9 @@ from dynst_cli.plan.schema import Plan
 from dynst_cli.prune import load_for_run
 from dynst_cli.run import CONFIG, RANKING, RunDir
 from dynst_cli.selection import Ranking
+from dynst_cli.selection.consensus import mean_pairwise_jaccard, selection_frequency
 
 OnRefit = Callable[[int, float], None]
-
-
-def jaccard(a: np.ndarray, b: np.ndarray) -> float:
-    """Jaccard overlap ``|a & b| / |a | b|`` of two boolean keep vectors (1.0 if both empty).
-
-    Parameters
-    ----------
-    a, b : numpy.ndarray of bool, shape [n_sensors]
-    """
-    a, b = np.asarray(a, dtype=bool), np.asarray(b, dtype=bool)
-    union = int((a | b).sum())
-    return 1.0 if union == 0 else int((a & b).sum()) / union
-
-
-def mean_pairwise_jaccard(keeps: np.ndarray) -> float:
-    """Mean Jaccard overlap over all pairs of rows of `keeps`, shape [K, n_sensors], K >= 2."""
-    pairs = list(combinations(range(len(keeps)), 2))
-    if not pairs:
-        raise UsageError("the Jaccard overlap needs at least two keep sets")
-    return float(np.mean([jaccard(keeps[i], keeps[j]) for i, j in pairs]))
-
-
-def selection_frequency(keeps: np.ndarray) -> np.ndarray:
-    """Share of keep sets (rows of `keeps`, shape [K, n_sensors]) that keep each sensor."""
-    return np.asarray(keeps, dtype=bool).mean(axis=0)
 
 
 def summarise(keeps: np.ndarray, sensor_ids, sparsity: float) -> dict:

@@ -2,9 +2,16 @@
 
 The backbone sees ``x * (b*m)``. A dropped sensor (``b = 0``) is zeroed with `torch.where` before
 the multiplication, so even NaN or infinite readings of a dropped sensor cannot reach the output or
-any gradient. While `tracking` is on, a hook accumulates the regrow signal of every sensor, kept or
-not: ``|sum_{batch, features} x * dL/d(gated x)|``, the gradient of the loss with respect to the
-sensor's gate value.
+any gradient. While `tracking` is on, a hook accumulates two signals of every sensor, kept or not,
+batch by batch:
+
+- the regrow signal ``|dL/dg| = |sum_{batch, features} x * dL/d(gated x)|``, the gradient of the
+  loss with respect to the sensor's gate value ``g = b*m`` (defined even while the sensor is off);
+- the saliency ``|g * dL/dg|``, the first-order estimate of how much the loss would rise if the
+  gate went to zero (Molchanov et al. 2017, "Pruning convolutional neural networks for resource
+  efficient inference"). A dropped sensor is measured at the gate value it would be regrown with
+  (the mean ``|m|`` of the kept sensors, as `update.regrow_init` sets it), so kept and dropped
+  sensors are compared on one scale: the loss a sensor saves by being on.
 """
 
 from __future__ import annotations
@@ -29,7 +36,11 @@ class SensorGate(nn.Module):
     keep : buffer, shape (N,), float32 of 0/1
         The binary mask ``b``.
     grad_accum : buffer, shape (N,), float32
-        Regrow signal accumulated since the last `reset_grad_accum`.
+        Regrow signal ``|dL/dg|`` summed over the batches since the last `reset_grad_accum`.
+    saliency_accum : buffer, shape (N,), float32
+        Saliency ``|g * dL/dg|`` summed over the same batches.
+    n_accum : buffer, shape (), int64
+        Batches accumulated since the last reset.
     dropped_at : buffer, shape (N,), int64
         Optimiser step at which each sensor was last dropped; -1 if never.
     tracking : bool
@@ -41,6 +52,8 @@ class SensorGate(nn.Module):
         self.scores = nn.Parameter(torch.ones(n_sensors))
         self.register_buffer("keep", torch.ones(n_sensors, dtype=torch.float32))
         self.register_buffer("grad_accum", torch.zeros(n_sensors, dtype=torch.float32))
+        self.register_buffer("saliency_accum", torch.zeros(n_sensors, dtype=torch.float32))
+        self.register_buffer("n_accum", torch.zeros((), dtype=torch.int64))
         self.register_buffer("dropped_at", torch.full((n_sensors,), -1, dtype=torch.int64))
         self.tracking = False
 
@@ -93,6 +106,19 @@ class SensorGate(nn.Module):
 
     def reset_grad_accum(self) -> None:
         self.grad_accum.zero_()
+        self.saliency_accum.zero_()
+        self.n_accum.zero_()
+
+    @torch.no_grad()
+    def candidate_gates(self) -> torch.Tensor:
+        """``|g|`` of kept sensors; for dropped ones the mean ``|m|`` of the kept (shape (N,)).
+
+        The gate value each sensor has, or would have if it were regrown now.
+        """
+        kept = self.keep.bool()
+        magnitude = self.scores.detach().abs()
+        level = magnitude[kept].mean() if kept.any() else magnitude.new_tensor(1.0)
+        return torch.where(kept, magnitude, level)
 
     @torch.no_grad()
     def set_keep(self, keep: np.ndarray | torch.Tensor, step: int) -> None:
@@ -119,7 +145,9 @@ class SensorGate(nn.Module):
         x = torch.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
 
         def hook(grad: torch.Tensor) -> None:
-            signal = (x * grad).sum(dim=(0, 2)).abs()
-            self.grad_accum.add_(signal.to(self.grad_accum.dtype))
+            signal = (x * grad).sum(dim=(0, 2)).abs().to(self.grad_accum.dtype)
+            self.grad_accum.add_(signal)
+            self.saliency_accum.add_(signal * self.candidate_gates())
+            self.n_accum.add_(1)
 
         return hook

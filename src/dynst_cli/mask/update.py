@@ -63,27 +63,41 @@ def prune_to(keep: np.ndarray, scores: np.ndarray, n_keep: int, select: Select) 
     return select(priority_order(keep, scores), n_keep)
 
 
+def n_swaps(fraction: float, n_kept: int, n_off: int) -> int:
+    """Sensors one drop-and-regrow update swaps: ``floor(fraction * n_kept)``, at least one.
+
+    While ``fraction > 0`` and a sensor is off, at least one is swapped: otherwise an update that
+    keeps fewer than ``1/fraction`` sensors (high sparsity) would never swap anything and DynST
+    would reduce to gradual pruning. Never more than the sensors that are off.
+    """
+    if fraction <= 0 or n_off <= 0 or n_kept <= 0:
+        return 0
+    return min(max(math.floor(fraction * n_kept), 1), n_off)
+
+
 def drop_and_regrow(
     keep: np.ndarray,
-    scores: np.ndarray,
-    grad_accum: np.ndarray,
+    drop_score: np.ndarray,
+    regrow_score: np.ndarray,
     fraction: float,
     select: Select,
 ) -> tuple[np.ndarray, int, int]:
     """One DynST update at fixed sparsity: swap the weakest kept sensors for the most promising.
 
-    ``k = floor(fraction * n_kept)`` (capped by the number of dropped sensors). The k kept
-    sensors with the smallest ``|score|`` are dropped (among equal scores, the higher index goes
-    first) and the k sensors that were off before this update with the largest `grad_accum` are
-    regrown (among equal signals, the lower index first). The kept count is unchanged.
+    ``k = n_swaps(fraction, n_kept, n_off)``. The k kept sensors with the smallest
+    ``|drop_score|`` are dropped (among equal scores, the higher index goes first) and the k
+    sensors that were off before this update with the largest `regrow_score` are regrown (among
+    equal signals, the lower index first). The kept count is unchanged.
 
     Parameters
     ----------
     keep : np.ndarray of bool, shape (N,)
-    scores : np.ndarray of float, shape (N,)
-        Gate scores ``m``.
-    grad_accum : np.ndarray of float, shape (N,)
-        Regrow signal ``|dL/d gate|`` accumulated since the last update.
+    drop_score : np.ndarray of float, shape (N,)
+        What a kept sensor is worth: its gate score ``m`` (criterion ``magnitude``) or its
+        accumulated saliency ``|g dL/dg|`` (criterion ``saliency``).
+    regrow_score : np.ndarray of float, shape (N,)
+        What a dropped sensor promises: the accumulated ``|dL/dg|`` (``magnitude``) or the
+        saliency at its regrow gate value (``saliency``).
     fraction : float
         ``alpha_t`` of the schedule.
     select : Select
@@ -99,12 +113,12 @@ def drop_and_regrow(
     """
     keep = np.asarray(keep, dtype=bool)
     n_kept = int(keep.sum())
-    k = min(max(math.floor(fraction * n_kept), 0), keep.size - n_kept)
+    k = n_swaps(fraction, n_kept, keep.size - n_kept)
     if k == 0:
         return keep.copy(), 0, 0
-    kept_order = priority_order(keep, scores)[:n_kept]
+    kept_order = priority_order(keep, drop_score)[:n_kept]
     survivors, dropped = kept_order[: n_kept - k], kept_order[n_kept - k :]
-    off_order = _by_signal_desc(~keep, grad_accum)
+    off_order = _by_signal_desc(~keep, regrow_score)
     regrown, still_off = off_order[:k], off_order[k:]
     order = np.concatenate([survivors, regrown, dropped, still_off])
     new_keep = select(order, n_kept)

@@ -1,8 +1,9 @@
 """Choosing sensors: rankings, the selectors that make them, and keep sets under constraints.
 
 `Ranking` (every sensor, most important first; `ranking.json`), the `Selector` protocol and its
-implementations (DynST's run ranking, random, variance, QR; `make_selector` by name), and the
-siting constraints, through which every keep set is chosen: `Siting.select(ranking, n_keep)`.
+implementations (DynST's run ranking, random, variance, QR, greedy; `make_selector` by name),
+and the siting constraints, through which every keep set is chosen:
+`Siting.select(ranking, n_keep)`.
 """
 
 from dynst_cli.selection.base import BaseSelector, Selector, check_snapshots, fill_with_column_mean
@@ -15,6 +16,7 @@ from dynst_cli.selection.constraints import (
     siting_for,
 )
 from dynst_cli.selection.dynst import DynSTSelector, rank_sensors
+from dynst_cli.selection.greedy import GreedySelector
 from dynst_cli.selection.qr import QRSelector
 from dynst_cli.selection.random_order import RandomSelector
 from dynst_cli.selection.ranking import Ranking
@@ -27,6 +29,7 @@ __all__ = [
     "SELECTORS",
     "BaseSelector",
     "DynSTSelector",
+    "GreedySelector",
     "QRSelector",
     "RandomSelector",
     "Ranking",

@@ -15,6 +15,7 @@ import inspect
 from dynst_cli.errors import UsageError
 from dynst_cli.selection.base import BaseSelector
 from dynst_cli.selection.dynst import DynSTSelector
+from dynst_cli.selection.greedy import GreedySelector
 from dynst_cli.selection.qr import QRSelector
 from dynst_cli.selection.random_order import RandomSelector
 from dynst_cli.selection.variance import VarianceSelector
@@ -24,6 +25,7 @@ SELECTORS: dict[str, type[BaseSelector]] = {
     "random": RandomSelector,
     "variance": VarianceSelector,
     "qr": QRSelector,
+    "greedy": GreedySelector,
 }
 CONTEXT = ("seed", "run")  # what `make_selector` passes to the selectors that take it
 
@@ -34,7 +36,8 @@ def make_selector(name, seed=0, run=None, **kw):
     Parameters
     ----------
     name : str
-        One of the keys of `SELECTORS`: ``"dynst"``, ``"random"``, ``"variance"``, ``"qr"``.
+        One of the keys of `SELECTORS`: ``"dynst"``, ``"random"``, ``"variance"``, ``"qr"``,
+        ``"greedy"``.
     seed : int, default 0
         Passed to selectors that draw random numbers (``seeded``); ignored by the others.
     run : str or Path or None

@@ -1,0 +1,387 @@
+"""Ranking quality: DynST's keep sets against every rival, on several real archives, per change.
+
+For every archive, keep sets of ``N - round(S*N)`` sensors at S = 0.5, 0.7, 0.9 are taken from
+each ranking and a fresh backbone is trained on each with the archive's recipe (`train_fixed`,
+best-validation weights, the same rule for every row) and scored on the test split, as
+`dynst compare` does. Rankings:
+
+- DynST, one fit at the recipe's sparsity (0.5), per variant of the method:
+  ``before`` (the code before the ranking changes: drop by ``|m|``, ``floor(alpha*n)`` swaps,
+  last-epoch weights; run from a checkout of that commit, given by --before-src),
+  ``magnitude`` (today's code with ``mask.drop_criterion: magnitude``: adds the swaps that happen
+  at high sparsity), ``saliency`` (today's default), ``consensus`` (saliency, ``--seeds 3``);
+- the rivals: random (seeds 0, 1, 2), variance, QR, greedy.
+
+Also per archive: the mean pairwise Jaccard of the keep sets of the three single-seed fits of the
+consensus run; on METR-LA the Jaccard of three consensus runs with disjoint seed sets; on the
+planted network how many drivers each ranking keeps at 0.9 (with stid and gwnet).
+
+Each job (a fit or a scored keep set) writes its own JSON under benchmarks/results/ranking/, so a
+run can be interrupted and resumed; jobs run in --workers processes with one torch thread each.
+
+    .venv/bin/python benchmarks/bench_ranking.py [--archives metr-la,de-pm10] [--workers 2]
+        [--before-src PATH/src]   # omit to skip the ``before`` variant
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _bench import stamp, stamp_lines  # noqa: E402
+from _measure import REPO, RESULTS  # noqa: E402
+
+OUT = RESULTS / "ranking"
+SPARSITIES = (0.5, 0.7, 0.9)
+RIVALS = ("random", "variance", "qr", "greedy")
+VARIANTS = ("before", "magnitude", "saliency", "consensus")
+RANDOM_SEEDS = (0, 1, 2)
+
+# Every archive: how to ingest it and the recipe its fits and keep sets use. The station networks
+# use the built-in defaults except 10 epochs (half the default) to fit the benchmark's budget.
+ARCHIVES = {
+    "metr-la": {
+        "ingest": [
+            "data/metr-la-week/metr_la_speed_2012-03-01_to_07_with_time.csv",
+            "--sensors", "data/metr-la-week/graph_sensor_locations.csv",
+            "--var", "speed", "--units", "mph",
+        ],
+        "recipe": "recipes/metr-la.yaml",
+    },
+    "era5-uk": {
+        "ingest": ["data/era5-t2m-uk-2019-03/era5_t2m_uk_2019-03.nc"],
+        "recipe": "recipes/era5-uk.yaml",
+    },
+    "de-pm10": {
+        "ingest": [
+            "data/de-pm10-rural/pm10_daily_1998_2009.csv",
+            "--sensors", "data/de-pm10-rural/stations.csv", "--var", "pm10", "--units", "ug/m3",
+        ],
+        "recipe": {"train": {"epochs": 10}},
+    },
+    "ie-wind": {
+        "ingest": [
+            "data/ie-wind-daily/wind_daily_1961_1978.csv",
+            "--sensors", "data/ie-wind-daily/stations.csv", "--var", "wind", "--units", "knots",
+        ],
+        "recipe": {"train": {"epochs": 10}},
+    },
+    "planted": {
+        "synthetic": {"n_drivers": 6, "n_followers": 54, "n_steps": 3000, "seed": 0},
+        "recipe": {
+            "data": {"t_in": 12, "t_out": 3},
+            "mask": {"sparsity": 0.9, "update_every": 5},
+            "model": {"hidden": 32, "embed": 8},
+            "train": {"epochs": 10},
+        },
+    },
+}  # fmt: skip
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def recipe_dict(name: str) -> dict:
+    recipe = ARCHIVES[name]["recipe"]
+    if isinstance(recipe, str):
+        return yaml.safe_load((REPO / recipe).read_text())
+    return json.loads(json.dumps(recipe))
+
+
+def write_recipe(path: Path, name: str, **overrides: dict) -> Path:
+    recipe = recipe_dict(name)
+    recipe.setdefault("train", {})["dense_reference"] = False  # the dense row is scored apart
+    for section, values in overrides.items():
+        recipe.setdefault(section, {}).update(values)
+    path.write_text(yaml.safe_dump(recipe))
+    return path
+
+
+def dataset_path(name: str) -> Path:
+    path = OUT / name / "dataset.nc"
+    if path.is_file():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    spec = ARCHIVES[name]
+    if "synthetic" in spec:
+        sys.path.insert(0, str(REPO / "tests"))
+        from synthetic import canonical_dataset, planted_network, write
+
+        values, _ = planted_network(**spec["synthetic"])
+        write(canonical_dataset(values), path)
+    else:
+        cmd = [sys.executable, "-m", "dynst_cli", "--quiet", "ingest", *spec["ingest"]]
+        subprocess.run([*cmd, "-o", str(path)], cwd=REPO, check=True, capture_output=True)
+    return path
+
+
+# ---------------------------------------------------------------- jobs (run in worker processes)
+
+
+def fit_job(name: str, variant: str, run: Path, recipe: Path, extra: list[str], src: str) -> dict:
+    """`dynst fit` of one variant (from `src`, the sources to import); its ranking and timings."""
+    env = {**os.environ, "PYTHONPATH": src, "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "dynst_cli", "--quiet", "fit", str(dataset_path(name))]
+    cmd += ["-o", str(run), "--recipe", str(recipe), *extra]
+    started = time.perf_counter()
+    subprocess.run(cmd, cwd=REPO, env=env, check=True, capture_output=True)
+    seconds = time.perf_counter() - started
+    ranking = json.loads((run / "ranking.json").read_text())
+    metrics = json.loads((run / "metrics.json").read_text())
+    history = json.loads((run / "history.json").read_text())
+    return {
+        "order": [e["index"] for e in ranking],
+        "kept_in_fit": [e["index"] for e in ranking if e["kept_in_fit"]],
+        "seconds": round(seconds, 1),
+        "consensus": metrics.get("consensus"),
+        "swaps": sum(h.get("regrown", 0) for h in history),
+    }
+
+
+def score_job(name: str, recipe: Path, keep: list[int]) -> dict:
+    """Test metrics of a fresh backbone trained on the sensors `keep` (best-validation weights)."""
+    import torch
+
+    from dynst_cli.compare.runner import score_keep_set
+    from dynst_cli.config import load_recipe
+    from dynst_cli.data import load_dataset
+
+    torch.set_num_threads(1)
+    config = load_recipe(recipe)
+    data = load_dataset(dataset_path(name), config.data.variables)
+    mask = np.zeros(data.n_sensors, dtype=bool)
+    mask[keep] = True
+    metrics, seconds = score_keep_set(data, config, mask)
+    return {"mae": metrics["mae"], "rmse": metrics["rmse"], "seconds": round(seconds, 1)}
+
+
+def cached(path: Path, fn, *args) -> dict:
+    if path.is_file():
+        return json.loads(path.read_text())
+    result = fn(*args)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(result, indent=1) + "\n")
+    tmp.replace(path)
+    return result
+
+
+# ------------------------------------------------------------------------------- orchestration
+
+
+def fit_specs(name: str, before_src: str | None) -> list[tuple]:
+    """(key, variant, run, recipe, extra flags, sources) of every fit of the archive."""
+    here, src = OUT / name, str(REPO / "src")
+    base = write_recipe(here / "recipe.yaml", name)
+    magnitude = write_recipe(
+        here / "recipe-magnitude.yaml", name, mask={"drop_criterion": "magnitude"}
+    )
+    specs = [
+        ("magnitude", "magnitude", here / "run-magnitude", magnitude, [], src),
+        ("saliency", "saliency", here / "run-saliency", base, [], src),
+        ("consensus", "consensus", here / "run-consensus", base, ["--seeds", "3"], src),
+    ]
+    if before_src:
+        old = write_recipe(here / "recipe-before.yaml", name)
+        old_recipe = yaml.safe_load(old.read_text())
+        old.write_text(yaml.safe_dump(old_recipe))
+        specs.insert(0, ("before", "before", here / "run-before", old, [], before_src))
+    if name == "metr-la":  # consensus stability: three consensus runs on disjoint seed sets
+        for first in (3, 6):
+            specs.append(
+                (f"consensus-seed{first}", "consensus", here / f"run-consensus-seed{first}", base,
+                 ["--seeds", "3", "--seed", str(first)], src)
+            )  # fmt: skip
+    if name == "planted" and os.environ.get("BENCH_GWNET") == "1":
+        gw = write_recipe(here / "recipe-gwnet.yaml", name, model={"backbone": "gwnet"})
+        specs.append(("saliency-gwnet", "saliency", here / "run-saliency-gwnet", gw, [], src))
+    return specs
+
+
+def rival_rankings(name: str, recipe: Path) -> dict[str, list[int]]:
+    from dynst_cli.compare.runner import periods, rankings, training_snapshots
+    from dynst_cli.config import load_recipe
+    from dynst_cli.data import load_dataset
+    from dynst_cli.data.splits import chronological_splits
+
+    config = load_recipe(recipe)
+    data = load_dataset(dataset_path(name), config.data.variables)
+    d = config.data
+    splits = chronological_splits(data.n_steps, d.t_in, d.t_out, d.train_frac, d.val_frac)
+    snapshots = training_snapshots(data, splits["train"].stop)
+    temporal = (*periods(data, splits), d.t_out)
+    out = {}
+    for method, seed, ranking in rankings(RIVALS, len(RANDOM_SEEDS), None, snapshots, temporal):
+        out[method if seed is None else f"{method}-{seed}"] = [int(i) for i in ranking]
+    return out
+
+
+def n_keep(n: int, sparsity: float) -> int:
+    from dynst_cli.mask import n_keep_for
+
+    return n_keep_for(n, sparsity)
+
+
+def run_archive(name: str, pool: ProcessPoolExecutor, before_src: str | None) -> dict:
+    here = OUT / name
+    dataset_path(name)
+    specs = fit_specs(name, before_src)
+    recipe = here / "recipe.yaml"
+    started = time.perf_counter()
+    rivals = cached(here / "rivals.json", rival_rankings, name, recipe)
+    futures = {
+        key: pool.submit(cached, here / f"fit-{key}.json", fit_job, name, *spec)
+        for key, *spec in specs
+    }
+    n = len(next(iter(rivals.values())))
+    jobs = {}
+    for method, order in rivals.items():
+        for s in SPARSITIES:
+            keep = order[: n_keep(n, s)]
+            path = here / f"score-{method}-{s}.json"
+            jobs[(method, s)] = pool.submit(cached, path, score_job, name, recipe, keep)
+    dense = pool.submit(cached, here / "score-dense.json", score_job, name, recipe, list(range(n)))
+    fits = {}
+    for key, future in futures.items():
+        fits[key] = future.result()
+        log(f"{name}: fit {key} done ({fits[key]['seconds']} s, {fits[key]['swaps']} swaps)")
+        if key not in VARIANTS:
+            continue
+        for s in SPARSITIES:
+            keep = fits[key]["order"][: n_keep(n, s)]
+            path = here / f"score-dynst-{key}-{s}.json"
+            jobs[(f"dynst-{key}", s)] = pool.submit(cached, path, score_job, name, recipe, keep)
+    scores = {f"{m}@{s}": f.result() for (m, s), f in jobs.items()}
+    return {
+        "n_sensors": n,
+        "fits": fits,
+        "rivals": rivals,
+        "scores": scores,
+        "dense": dense.result(),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+# ---------------------------------------------------------------------------------- summaries
+
+
+def jaccard(a, b) -> float:
+    a, b = set(a), set(b)
+    return len(a & b) / len(a | b) if a | b else 1.0
+
+
+def table(result: dict) -> dict:
+    """Per sparsity: each method's test MAE (random: mean of 3) and DynST / best rival."""
+    scores, out = result["scores"], {}
+    for s in SPARSITIES:
+        row = {"random": float(np.mean([scores[f"random-{k}@{s}"]["mae"] for k in RANDOM_SEEDS]))}
+        for method in RIVALS[1:]:
+            row[method] = scores[f"{method}@{s}"]["mae"]
+        best = min(RIVALS, key=lambda m: row[m])
+        row["best_rival"] = best
+        for variant in VARIANTS:
+            key = f"dynst-{variant}@{s}"
+            if key in scores:
+                row[variant] = scores[key]["mae"]
+                row[f"{variant}_vs_best"] = scores[key]["mae"] / row[best]
+                row[f"{variant}_vs_random"] = scores[key]["mae"] / row["random"]
+        out[str(s)] = row
+    return out
+
+
+def stability(name: str, result: dict) -> dict:
+    fits, n = result["fits"], result["n_sensors"]
+    out = {}
+    consensus = fits.get("consensus", {}).get("consensus")
+    if consensus:
+        out["single_seed_jaccard"] = consensus["mean_pairwise_jaccard"]
+    runs = [k for k in ("consensus", "consensus-seed3", "consensus-seed6") if k in fits]
+    if len(runs) == 3:
+        top = [fits[k]["order"][: n_keep(n, 0.5)] for k in runs]
+        out["consensus_jaccard_0.5"] = float(
+            np.mean([jaccard(top[i], top[j]) for i in range(3) for j in range(i + 1, 3)])
+        )
+    if name == "planted":
+        drivers = set(range(ARCHIVES["planted"]["synthetic"]["n_drivers"]))
+        k = n_keep(n, 0.9)
+        out["drivers_kept_at_0.9"] = {
+            key: len(drivers & set(fit["order"][:k])) for key, fit in fits.items()
+        }
+        out["drivers_kept_at_0.9"].update(
+            {m: len(drivers & set(o[:k])) for m, o in result["rivals"].items()}
+        )
+    return out
+
+
+def markdown(results: dict, command: str) -> str:
+    lines = [
+        "# Ranking quality",
+        "",
+        *stamp_lines(stamp(command)),
+        "",
+        "Test MAE of a fresh backbone trained on each keep set (the archive's recipe, best-"
+        "validation weights for every row; random: mean of seeds 0-2). `x / best` is DynST's MAE "
+        "over the best rival's (below 1: DynST better); `x / rnd` over random's mean.",
+        "",
+    ]
+    for name, result in results.items():
+        t = table(result)
+        lines += [f"## {name} ({result['n_sensors']} sensors)", ""]
+        head = "| S | random | variance | QR | greedy | dense |"
+        sep = "| ---: | ---: | ---: | ---: | ---: | ---: |"
+        present = [v for v in VARIANTS if f"{v}_vs_best" in t["0.5"]]
+        for v in present:
+            head += f" DynST {v} | {v} / best | {v} / rnd |"
+            sep += " ---: | ---: | ---: |"
+        lines += [head, sep]
+        for s, row in t.items():
+            line = f"| {s} | " + " | ".join(f"{row[m]:.3f}" for m in RIVALS)
+            line += f" | {result['dense']['mae']:.3f} |"
+            for v in present:
+                line += f" {row[v]:.3f} | {row[f'{v}_vs_best']:.3f} | {row[f'{v}_vs_random']:.3f} |"
+            lines.append(line)
+        stab = stability(name, result)
+        fits = result["fits"]
+        lines += ["", "Fits: " + ", ".join(
+            f"{k} {f['seconds']} s ({f['swaps']} sensors regrown)" for k, f in fits.items()
+        )]  # fmt: skip
+        for key, value in stab.items():
+            lines.append(f"- {key}: {json.dumps(value)}")
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--archives", default=",".join(ARCHIVES))
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--before-src", default=None)
+    args = parser.parse_args()
+    names = [a for a in args.archives.split(",") if a]
+    results = {}
+    with ProcessPoolExecutor(args.workers) as pool:
+        for name in names:
+            log(f"== {name}")
+            results[name] = run_archive(name, pool, args.before_src)
+    summary = {
+        name: {"table": table(r), "stability": stability(name, r)} for name, r in results.items()
+    }
+    (RESULTS / "ranking.json").write_text(json.dumps(summary, indent=1) + "\n")
+    command = "python benchmarks/bench_ranking.py " + " ".join(sys.argv[1:])
+    (RESULTS / "ranking.md").write_text(markdown(results, command))
+    print((RESULTS / "ranking.md").read_text())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""One ranking from several refits (seeds), and how much their keep sets agree.
+
+- selection frequency: the share of refits that kept each sensor, in [0, 1];
+- mean pairwise Jaccard ``|A & B| / |A | B|`` over all pairs of keep sets (1: always the same);
+- the consensus ranking: by mean rank over the refits, ties by selection frequency (higher first),
+  then by sensor index.
+"""
+
+from __future__ import annotations
+
+from itertools import combinations
+
+import numpy as np
+
+from dynst_cli.errors import UsageError
+from dynst_cli.selection.ranking import Ranking
+
+
+def jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    """Jaccard overlap ``|a & b| / |a | b|`` of two boolean keep vectors (1.0 if both empty).
+
+    Parameters
+    ----------
+    a, b : numpy.ndarray of bool, shape [n_sensors]
+    """
+    a, b = np.asarray(a, dtype=bool), np.asarray(b, dtype=bool)
+    union = int((a | b).sum())
+    return 1.0 if union == 0 else int((a & b).sum()) / union
+
+
+def mean_pairwise_jaccard(keeps: np.ndarray) -> float:
+    """Mean Jaccard overlap over all pairs of rows of `keeps`, shape [K, n_sensors], K >= 2."""
+    pairs = list(combinations(range(len(keeps)), 2))
+    if not pairs:
+        raise UsageError("the Jaccard overlap needs at least two keep sets")
+    return float(np.mean([jaccard(keeps[i], keeps[j]) for i, j in pairs]))
+
+
+def selection_frequency(keeps: np.ndarray) -> np.ndarray:
+    """Share of keep sets (rows of `keeps`, shape [K, n_sensors]) that keep each sensor."""
+    return np.asarray(keeps, dtype=bool).mean(axis=0)
+
+
+def consensus_ranking(rankings: list[Ranking]) -> Ranking:
+    """One ranking from K rankings of the same sensors (refits with different seeds).
+
+    Sensors are ordered by their mean rank; ties by selection frequency (the share of refits
+    whose final mask kept the sensor), higher first, then by sensor index. The consensus score
+    is the mean of the refits' scores.
+
+    Parameters
+    ----------
+    rankings : list of Ranking, each with `kept` set
+
+    Returns
+    -------
+    Ranking
+        With `selection_frequency`; `kept` is None (the caller knows which model it describes).
+    """
+    ranks = np.stack([r.rank for r in rankings]).astype(np.float64)
+    frequency = selection_frequency(np.stack([r.kept for r in rankings]))
+    mean_rank = ranks.mean(axis=0)
+    index = np.arange(mean_rank.size)
+    order = np.lexsort((index, -frequency, mean_rank))
+    return Ranking(
+        order=order,
+        scores=np.stack([r.scores for r in rankings]).mean(axis=0),
+        sensor_ids=rankings[0].sensor_ids,
+        selection_frequency=frequency,
+    )

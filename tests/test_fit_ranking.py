@@ -1,0 +1,140 @@
+"""How `fit` ranks: swaps at high sparsity, drop criteria, best-validation weights, consensus."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from dynst_cli.fit import fit_run
+from dynst_cli.selection import Ranking
+from dynst_cli.selection.consensus import consensus_ranking, mean_pairwise_jaccard
+from dynst_cli.train import BestWeights
+from synthetic import canonical_dataset, planted_network, tiny_config, write
+
+
+@pytest.fixture(scope="module")
+def twelve_sensors(tmp_path_factory):
+    values, _ = planted_network(n_drivers=3, n_followers=9, n_steps=400, seed=1)
+    return write(canonical_dataset(values), tmp_path_factory.mktemp("twelve") / "twelve.nc")
+
+
+@pytest.mark.parametrize("criterion", ["saliency", "magnitude"])
+def test_sensors_are_swapped_at_ninety_percent_sparsity_on_twelve_sensors(
+    tmp_path, twelve_sensors, criterion
+):
+    config = tiny_config(epochs=6, max_batches_per_epoch=10)
+    config.mask.sparsity, config.mask.drop_criterion = 0.9, criterion
+    fit_run(twelve_sensors, tmp_path / "run", config)
+    history = json.loads((tmp_path / "run" / "history.json").read_text())
+    # floor(alpha_t * 1 kept sensor) is 0: only the at-least-one rule makes these swaps.
+    assert sum(h["regrown"] for h in history if h["phase"] != "warmup") > 0
+    assert history[-1]["n_keep"] == 1
+
+
+def test_saliency_ranking_is_a_permutation_with_kept_sensors_first(tmp_path, twelve_sensors):
+    fit_run(twelve_sensors, tmp_path / "run", tiny_config())
+    ranking = json.loads((tmp_path / "run" / "ranking.json").read_text())
+    assert sorted(r["index"] for r in ranking) == list(range(12))
+    kept = [r["kept_in_fit"] for r in ranking]
+    assert kept == sorted(kept, reverse=True) and sum(kept) == 6
+    assert all(r["score"] >= 0 for r in ranking)
+
+
+def _fake_saliency(gate_of):
+    """Saliency by keep set: sensors 0 and 1 stand in for each other, 2 is useful, 3 is noise."""
+
+    def measure(prep, starts, batch_size):
+        on = prep.model.gate.keep.numpy() > 0.5
+        alone = {0: not on[1], 1: not on[0]}
+        return np.array([1.0 if alone[0] else 0.1, 1.0 if alone[1] else 0.1, 0.5, 0.05])
+
+    return measure
+
+
+def test_elimination_keeps_one_of_two_sensors_that_stand_in_for_each_other(monkeypatch):
+    from types import SimpleNamespace
+
+    from dynst_cli import saliency
+    from dynst_cli.mask.gate import SensorGate
+
+    gate = SensorGate(4)
+    prep = SimpleNamespace(model=SimpleNamespace(gate=gate))
+    monkeypatch.setattr(saliency, "measure_saliency", _fake_saliency(gate))
+    order, worth = saliency.saliency_ranking(prep, np.arange(3), 2)
+    # Ranked once, 0 and 1 (0.1 each) would both fall below 2 (0.5) and a 2-sensor plan would
+    # lose them both; eliminated one at a time, the survivor of the pair is worth 1.0.
+    assert order.tolist() == [0, 2, 1, 3]
+    assert worth.tolist() == [1.0, 0.1, 0.5, 0.05]
+    assert gate.keep.tolist() == [1.0, 1.0, 1.0, 1.0]  # the gate is left as it was
+
+
+def test_best_weights_keep_the_lowest_validation_error():
+    model = torch.nn.Linear(2, 1)
+    best = BestWeights()
+    for epoch, val_mae in enumerate([3.0, 1.0, 2.0, float("nan"), 1.0]):
+        with torch.no_grad():
+            model.weight.fill_(epoch)
+        best.consider(model, val_mae, epoch)
+    best.restore(model)
+    assert best.epoch == 1 and best.val_mae == 1.0  # ties keep the earlier weights
+    assert torch.all(model.weight == 1.0)
+
+
+def test_training_on_a_keep_set_ends_at_its_best_validation_weights(tmp_path, twelve_sensors):
+    from dynst_cli.data import load_dataset
+    from dynst_cli.train import evaluate_splits, finetune, prepare
+
+    config = tiny_config(epochs=3, lr=0.5)  # a learning rate large enough to wander
+    prep = prepare(load_dataset(twelve_sensors), config)
+    start = evaluate_splits(prep, ("val",))["val"]["mae"]
+    best = finetune(prep, config, np.ones(12, dtype=bool), epochs=3)
+    final = evaluate_splits(prep, ("val",))["val"]["mae"]
+    assert final == pytest.approx(best.val_mae)
+    assert final <= start
+    assert best.epoch in (0, 1, 2, 3)
+
+
+def refits(orders, kept) -> list[Ranking]:
+    n = len(orders[0])
+    return [
+        Ranking(order=o, scores=np.ones(n), kept=np.array(k, dtype=bool))
+        for o, k in zip(orders, kept, strict=True)
+    ]
+
+
+def test_consensus_ranks_by_mean_rank_then_selection_frequency():
+    orders = [[0, 1, 2, 3], [1, 0, 2, 3], [2, 1, 0, 3]]
+    kept = [[1, 1, 0, 0], [1, 1, 0, 0], [1, 0, 1, 0]]
+    ranking = consensus_ranking(refits(orders, kept))
+    # mean ranks: sensor 0: (1+2+3)/3 = 2, sensor 1: (2+1+2)/3 = 5/3, sensor 2: 7/3, sensor 3: 4
+    assert ranking.order.tolist() == [1, 0, 2, 3]
+    assert ranking.selection_frequency.tolist() == pytest.approx([1.0, 2 / 3, 1 / 3, 0.0])
+
+
+def test_consensus_ties_in_mean_rank_go_to_the_more_often_kept_sensor():
+    orders = [[0, 1, 2], [1, 0, 2]]
+    kept = [[1, 0, 0], [1, 1, 0]]  # sensor 0 kept twice, sensor 1 once
+    ranking = consensus_ranking(refits(orders, kept))
+    assert ranking.order.tolist() == [0, 1, 2]
+
+
+def test_mean_pairwise_jaccard():
+    keeps = np.array([[1, 1, 0, 0], [1, 1, 0, 0], [0, 1, 1, 0]], dtype=bool)
+    assert mean_pairwise_jaccard(keeps) == pytest.approx((1 + 1 / 3 + 1 / 3) / 3)
+
+
+def test_fit_with_several_seeds_writes_the_consensus(tmp_path, twelve_sensors):
+    fit_run(twelve_sensors, tmp_path / "run", tiny_config(seeds=2))
+    ranking = json.loads((tmp_path / "run" / "ranking.json").read_text())
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["consensus"]["seeds"] == [0, 1]
+    assert 0.0 <= metrics["consensus"]["mean_pairwise_jaccard"] <= 1.0
+    frequency = [r["selection_frequency"] for r in ranking]
+    assert set(frequency) <= {0.0, 0.5, 1.0}
+    assert sum(frequency) == pytest.approx(6)  # each of the two masks keeps 6 of 12
+    assert (tmp_path / "run" / "seeds" / "seed-1" / "model.pt").is_file()
+    kept = [r["kept_in_fit"] for r in ranking]
+    assert kept == sorted(kept, reverse=True)
