@@ -21,6 +21,7 @@ def twelve_sensors(tmp_path_factory):
     return write(canonical_dataset(values), tmp_path_factory.mktemp("twelve") / "twelve.nc")
 
 
+@pytest.mark.slow  # trains models
 @pytest.mark.parametrize("criterion", ["saliency", "magnitude"])
 def test_sensors_are_swapped_at_ninety_percent_sparsity_on_twelve_sensors(
     tmp_path, twelve_sensors, criterion
@@ -34,6 +35,7 @@ def test_sensors_are_swapped_at_ninety_percent_sparsity_on_twelve_sensors(
     assert history[-1]["n_keep"] == 1
 
 
+@pytest.mark.slow  # trains models
 def test_saliency_ranking_is_a_permutation_with_kept_sensors_first(tmp_path, twelve_sensors):
     fit_run(twelve_sensors, tmp_path / "run", tiny_config())
     ranking = json.loads((tmp_path / "run" / "ranking.json").read_text())
@@ -83,6 +85,7 @@ def test_best_weights_keep_the_lowest_validation_error():
     assert torch.all(model.weight == 1.0)
 
 
+@pytest.mark.slow  # trains models
 def test_training_on_a_keep_set_ends_at_its_best_validation_weights(tmp_path, twelve_sensors):
     from dynst_cli.data import load_dataset
     from dynst_cli.train import evaluate_splits, finetune, prepare
@@ -126,6 +129,7 @@ def test_mean_pairwise_jaccard():
     assert mean_pairwise_jaccard(keeps) == pytest.approx((1 + 1 / 3 + 1 / 3) / 3)
 
 
+@pytest.mark.slow  # trains models
 def test_fit_with_several_seeds_writes_the_consensus(tmp_path, twelve_sensors):
     fit_run(twelve_sensors, tmp_path / "run", tiny_config(seeds=2))
     ranking = json.loads((tmp_path / "run" / "ranking.json").read_text())
@@ -138,3 +142,20 @@ def test_fit_with_several_seeds_writes_the_consensus(tmp_path, twelve_sensors):
     assert (tmp_path / "run" / "seeds" / "seed-1" / "model.pt").is_file()
     kept = [r["kept_in_fit"] for r in ranking]
     assert kept == sorted(kept, reverse=True)
+
+
+@pytest.mark.slow  # trains models
+def test_a_consensus_run_gives_plans_with_selection_frequency_and_jaccard(tmp_path, twelve_sensors):
+    from dynst_cli.prune import prune_run
+
+    run = tmp_path / "run"
+    fit_run(twelve_sensors, run, tiny_config(seeds=2))
+    metrics = json.loads((run / "metrics.json").read_text())
+    plan = prune_run(run, 0.5).to_json()
+    assert plan["selection_frequency_seeds"] == 2
+    assert plan["mean_pairwise_jaccard"] == metrics["consensus"]["mean_pairwise_jaccard"]
+    ranking = {
+        r["sensor_id"]: r["selection_frequency"]
+        for r in json.loads((run / "ranking.json").read_text())
+    }
+    assert {s["sensor_id"]: s["selection_frequency"] for s in plan["sensors"]} == ranking

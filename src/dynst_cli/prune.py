@@ -122,7 +122,8 @@ def prune_run(
             weights_sha256=sha256_file(run.file(model_name)),
         ),
     )
-    return add_sensor_errors(plan, data, dense_sensor_test(fit_metrics), test["sensor_mae"])
+    plan = add_sensor_errors(plan, data, dense_sensor_test(fit_metrics), test["sensor_mae"])
+    return with_consensus(plan, fit_metrics.get("consensus"))
 
 
 def prune_one(run, sparsity, output: Path | None, finetune_epochs, constraints, data) -> Plan:
@@ -222,6 +223,16 @@ def evaluate_test(prep: Prepared) -> dict:
     return evaluate(prep.model, prep.source, split.window_starts, prep.scaler, prep.device)
 
 
+def with_consensus(plan: Plan, consensus: dict | None) -> Plan:
+    """The plan with the seed count and mean pairwise Jaccard of a consensus run (if it was one)."""
+    if not consensus:
+        return plan
+    return plan.replace(
+        selection_frequency_seeds=len(consensus["seeds"]),
+        mean_pairwise_jaccard=float(consensus["mean_pairwise_jaccard"]),
+    )
+
+
 def build_plan(
     data: SensorData,
     ranking: Ranking,
@@ -235,8 +246,9 @@ def build_plan(
 ) -> Plan:
     """The plan of `selection` on `data`: kept sensors first, each group in the ranking's order.
 
-    Each sensor's `score` is the ranking's (DynST: the gate magnitude |m|, for a dropped sensor
-    its value when dropped) and its `reason` the selection's; the notes are the selection's.
+    Each sensor's `score` is the ranking's (DynST: what the sensor is worth by the fit's drop
+    criterion), its `reason` the selection's and, for a consensus ranking, its selection
+    frequency; the notes are the selection's.
     """
     keep = selection.keep
     ranked = [i for i in ranking.order if keep[i]] + [i for i in ranking.order if not keep[i]]
@@ -252,6 +264,7 @@ def build_plan(
             cost=None if data.cost is None else float(data.cost[i]),
             row=int(data.rows[i]) if data.is_grid else None,
             col=int(data.cols[i]) if data.is_grid else None,
+            selection_frequency=_frequency(ranking, i),
         )
         for rank, i in enumerate(ranked, start=1)
     ]
@@ -271,6 +284,11 @@ def build_plan(
         model=model,
         sensors=sensors,
     )
+
+
+def _frequency(ranking: Ranking, i: int) -> float | None:
+    frequency = ranking.selection_frequency
+    return None if frequency is None else float(frequency[i])
 
 
 def _grid_record(data: SensorData) -> Grid | None:

@@ -4,7 +4,8 @@ A plan is the product of `dynst prune` and the input of `dynst export-plan` and 
 Top-level keys, in the order they are written::
 
     format, sparsity, n_sensors, n_keep, backbone, dataset_sha256, variables, units, grid,
-    constraints, notes, metrics, [most_affected], [model], [selection_frequency_seeds], sensors
+    constraints, notes, metrics, [most_affected], [model], [selection_frequency_seeds],
+    [mean_pairwise_jaccard], sensors
 
 `sensors` lists every sensor in rank order (rank 1 = most important), each as
 ``{sensor_id, lat, lon, rank, score, keep, reason[, cost][, row, col][, selection_frequency]
@@ -17,7 +18,9 @@ units (`mape` in percent, null where undefined). `grid` is null for point networ
 ``{"shape": [H, W], "dlat": deg, "dlon": deg}`` for gridded ones, whose sensors then carry their
 `row` and `col`. `model`, where present, names the weights the metrics were measured with,
 ``{"weights": path relative to the run, "finetune_epochs": int[, "weights_sha256": hex]}``;
-the sha256 lets `predict` refuse a plan made from another run.
+the sha256 lets `predict` refuse a plan made from another run. A run ranked by consensus over
+several seeds gives every sensor its `selection_frequency`, and the plan the number of seeds
+(`selection_frequency_seeds`) and the `mean_pairwise_jaccard` of their keep sets.
 
 Validation comes from the types (pydantic dataclasses: strict numbers, no unknown or missing
 key, finite values, ranges) plus the cross-field rules of `Plan._consistent`. The file is written
@@ -168,6 +171,7 @@ class Plan:
     most_affected: list[StrictStr] | None = None
     model: ModelRef | None = None
     selection_frequency_seeds: Annotated[StrictInt, Field(ge=1)] | None = None
+    mean_pairwise_jaccard: Annotated[StrictFloat, Field(ge=0.0, le=1.0)] | None = None
     sensors: Annotated[list[PlanSensor], Field(min_length=1)]
 
     @model_validator(mode="after")
@@ -245,7 +249,9 @@ class Plan:
 
 
 TOP_KEYS = tuple(f.name for f in dataclasses.fields(Plan))
-OPTIONAL_TOP_KEYS = frozenset({"most_affected", "model", "selection_frequency_seeds"})
+OPTIONAL_TOP_KEYS = frozenset(
+    {"most_affected", "model", "selection_frequency_seeds", "mean_pairwise_jaccard"}
+)
 SENSOR_KEYS = tuple(f.name for f in dataclasses.fields(PlanSensor))
 SENSOR_ERROR_KEYS = ("mae_dense", "mae_reduced")
 OPTIONAL_SENSOR_KEYS = frozenset({"cost", "row", "col", "selection_frequency", *SENSOR_ERROR_KEYS})
