@@ -1,8 +1,9 @@
 """Run the benchmark suite one benchmark at a time and write benchmarks/RESULTS.md.
 
 Default (`make bench`): cost (`make demo` timed, fit vs dense, inference; the demo's runs are then
-reused), quality on METR-LA and ERA5 (compare against random / variance / QR) and the planted
-network. `--all` also runs the long memory and DDP benchmarks (bench_ingest_memory,
+reused), quality on METR-LA and ERA5 (compare against random / variance / QR), the planted
+network, and ranking quality over five archives with every rival and each step of the method
+(bench_ranking.py; its per-job results are cached under benchmarks/results/ranking/). `--all` also runs the long memory and DDP benchmarks (bench_ingest_memory,
 bench_fit_memory, bench_ddp_speed). `--report-only` rebuilds RESULTS.md from the JSON files in
 benchmarks/results/ without running anything.
 
@@ -127,6 +128,7 @@ def report(suite: dict) -> str:
         lines += ["", *section(notes)]
     lines += ["", *section(RESULTS / "cost.md"), *section(RESULTS / "quality.md")]
     lines += ["", *section(RESULTS / "report_browser.md")]
+    lines += [*section(RESULTS / "ranking.md")]
     for name in ("ingest_memory", "fit_memory", "ddp_speed"):
         md = RESULTS / f"{name}.md"
         if md.is_file():
@@ -168,6 +170,7 @@ def main() -> None:
             suite["parts"]["bench_quality.py --dataset planted"] = run(
                 "bench_quality.py", "--dataset", "planted"
             )
+            suite["parts"]["bench_ranking.py"] = run("bench_ranking.py")
             if args.all:
                 for script in LONG:
                     suite["parts"][script] = run(script)
