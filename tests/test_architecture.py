@@ -20,7 +20,7 @@ STAGES = (
     ("data",),
     ("mask", "backbones", "model", "evaluate"),
     ("selection",),
-    ("train", "fit", "bundle", "launch", "progress"),
+    ("train", "saliency", "fit", "bundle", "launch", "progress"),
     ("plan",),
     ("prune", "predict"),
     ("compare", "report"),
