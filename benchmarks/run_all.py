@@ -128,7 +128,7 @@ def report(suite: dict) -> str:
         lines += ["", *section(notes)]
     lines += ["", *section(RESULTS / "cost.md"), *section(RESULTS / "quality.md")]
     lines += ["", *section(RESULTS / "report_browser.md")]
-    lines += [*section(RESULTS / "ranking.md")]
+    lines += [*section(RESULTS / "ranking.md"), *section(RESULTS / "greedy.md")]
     for name in ("ingest_memory", "fit_memory", "ddp_speed"):
         md = RESULTS / f"{name}.md"
         if md.is_file():
@@ -171,6 +171,7 @@ def main() -> None:
                 "bench_quality.py", "--dataset", "planted"
             )
             suite["parts"]["bench_ranking.py"] = run("bench_ranking.py")
+            suite["parts"]["bench_greedy.py"] = run("bench_greedy.py")
             if args.all:
                 for script in LONG:
                     suite["parts"][script] = run(script)
