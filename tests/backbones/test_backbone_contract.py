@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from dynst_cli.backbones import build_backbone
@@ -81,3 +82,16 @@ def test_init_is_deterministic_under_manual_seed(backbone_name, spec_for, model_
     assert first.keys() == second.keys()
     for key in first:
         torch.testing.assert_close(first[key], second[key], rtol=0, atol=0)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_the_cuda_forecast_equals_the_cpu_one(backbone_name, spec_for, model_config):
+    spec = spec_for(backbone_name)
+    model = _build(backbone_name, spec, model_config)
+    x, tod, dow = random_batch(spec)
+    expected = model(x, tod, dow)
+    gpu = model.to("cuda")
+    got = gpu(x.cuda(), tod.cuda(), dow.cuda(), kept=None).cpu()
+    torch.testing.assert_close(got, expected, rtol=1e-3, atol=1e-3)
+    reduced = gpu(x[:, KEPT].cuda(), tod.cuda(), dow.cuda(), kept=KEPT.cuda()).cpu()
+    assert reduced.shape == expected.shape

@@ -7,6 +7,12 @@ from the first encoder layer. Here the translator is plain 3x3 convolution + Gro
 residual blocks rather than SimVP's inception modules (smaller, and enough on CPU-sized grids),
 and time-of-day / day-of-week embeddings enter as a bias on the latent channels.
 
+Shaped for the CPU (measured in `benchmarks/bench_backbones.py`): as in SimVP, where the spatial
+encoder and decoder (`hid_S`) are narrower than the translator (`hid_T`), the full-resolution
+layers have `hidden // 2` channels and only the translator, at half resolution, has `hidden`;
+the full-resolution convolutions (the encoder's first layer, the decoder's upsampling and merge)
+were three quarters of the cost at equal widths.
+
 Sensors are scattered into their cells of the full `(H, W)` grid (zeros where no sensor, or a
 dropped one, sits) and their forecasts gathered back, so every sensor gets a forecast.
 """
@@ -40,7 +46,8 @@ class SimVP(nn.Module):
     spec : BackboneSpec
         Sizes; `spec.grid` (required) places each sensor in the `(H, W)` grid.
     model_config : ModelConfig
-        `hidden` (channels), `embed` (calendar embeddings), `layers` (translator blocks).
+        `hidden` (translator channels; `hidden // 2` at full resolution), `embed` (calendar
+        embeddings), `layers` (translator blocks).
     """
 
     needs_grid = True
@@ -50,19 +57,20 @@ class SimVP(nn.Module):
         if spec.grid is None:
             raise ValueError("SimVP needs a grid layout (spec.grid)")
         hidden = model_config.hidden
+        spatial = max(1, hidden // 2)  # width of the full-resolution layers
         self.n_sensors, self.t_out, self.c_out = spec.n_sensors, spec.t_out, spec.c_out
         self.grid_shape = spec.grid.shape
         self.register_buffer("cells", torch.from_numpy(spec.grid.flat_index))  # (N,)
-        self.enc_full = conv_block(spec.n_features, hidden)
-        self.enc_down = conv_block(hidden, hidden, stride=2)
+        self.enc_full = conv_block(spec.n_features, spatial)
+        self.enc_down = conv_block(spatial, hidden, stride=2)
         self.calendar = CalendarEmbedding(spec.steps_per_day, model_config.embed)
         self.time_proj = nn.Linear(2 * model_config.embed, hidden)
         self.translator = nn.ModuleList(
             conv_block(hidden, hidden) for _ in range(model_config.layers)
         )
-        self.dec_up = nn.Sequential(nn.Upsample(scale_factor=2), conv_block(hidden, hidden))
-        self.dec_merge = conv_block(2 * hidden, hidden)
-        self.head = nn.Conv2d(hidden, spec.t_out * spec.c_out, 1)
+        self.dec_up = nn.Sequential(nn.Upsample(scale_factor=2), conv_block(hidden, spatial))
+        self.dec_merge = conv_block(2 * spatial, spatial)
+        self.head = nn.Conv2d(spatial, spec.t_out * spec.c_out, 1)
 
     def forward(
         self,
