@@ -18,6 +18,7 @@ from dynst_cli.bundle import ModelBundle
 from dynst_cli.config import FitConfig, validate
 from dynst_cli.console import log
 from dynst_cli.data import SensorData, load_dataset
+from dynst_cli.dense_cache import DenseReference, cache_root, dense_key, key_inputs, lookup, store
 from dynst_cli.errors import DynstError, InputError, UsageError
 from dynst_cli.evaluate import EVAL_BATCH, headline
 from dynst_cli.mask import check_keeps_some
@@ -140,14 +141,44 @@ def _fit(dataset_path, run_path, config: FitConfig, resume, constraints, on_epoc
         _align_model_with(prep, config, ranking, select)
     timings = {"fit_seconds": round(time.perf_counter() - started, 3)}
     started = time.perf_counter()
-    # The dense reference trains on every rank, like the fit (same shards, same effective batch).
-    dense = dense_reference_model(data, config) if config.train.dense_reference else None
-    timings["dense_reference_seconds"] = round(time.perf_counter() - started, 3) if dense else None
+    # The dense reference trains on every rank, like the fit (same shards, same effective batch),
+    # unless an equal one is already cached beside the run.
+    dense = (
+        resolve_dense(run.path, data, config, prep.device) if config.train.dense_reference else None
+    )
+    timings["dense_reference_seconds"] = (
+        round(time.perf_counter() - started, 3) if dense and dense.source == "trained" else None
+    )
+    timings["dense_reference_source"] = dense.source if dense else None
     summary = {}
     if dist.is_main():  # evaluation and files: rank 0 only, the others wait at the barrier
         summary = _write_results(run, prep, data, state, dense, timings, ranking, consensus)
     dist.barrier()
     return summary
+
+
+def resolve_dense(
+    run_path: Path, data: SensorData, config: FitConfig, device: torch.device
+) -> DenseReference | None:
+    """The dense reference of this data and configuration: from the cache, else trained now.
+
+    Every rank of a distributed fit calls this; rank 0 decides whether the cache holds it and
+    tells the others, so that all of them train (or skip training) together. Returns None on
+    ranks other than 0.
+    """
+    root, world = cache_root(run_path), dist.world_size()
+    key = dense_key(config, data.sha256, world)
+    found = lookup(root, key) if dist.is_main() else None
+    flag = torch.tensor([1.0 if found else 0.0], device=device)
+    if float(dist.broadcast_from_main(flag)[0]) > 0.5:
+        return found
+    dense_prep = dense_reference_model(data, config)
+    if not dist.is_main():
+        return None
+    metrics = evaluate_splits(dense_prep)
+    inputs = key_inputs(config, data.sha256, world)
+    path = store(root, key, inputs, metrics, dense_prep.model.state_dict())
+    return DenseReference(metrics, "trained", key, path)
 
 
 def final_ranking(prep: Prepared, config: FitConfig) -> Ranking:
@@ -277,11 +308,18 @@ def _restore(run: RunDir, prep: Prepared, optimizer) -> TrainState:
 
 
 def _write_results(
-    run: RunDir, prep: Prepared, data: SensorData, state, dense_prep, timings, ranking, consensus
+    run: RunDir,
+    prep: Prepared,
+    data: SensorData,
+    state,
+    dense_ref: DenseReference | None,
+    timings,
+    ranking,
+    consensus,
 ) -> dict:
     gate = prep.model.gate
     sparse = evaluate_splits(prep)
-    dense = None if dense_prep is None else evaluate_splits(dense_prep)
+    dense = None if dense_ref is None else dense_ref.metrics
     keep = gate.keep.cpu().numpy() > 0.5
     summary = {
         "n_sensors": data.n_sensors,
@@ -290,6 +328,7 @@ def _write_results(
         "units": dict(data.units),
         "dense_warmup": {split: headline(m) for split, m in state.dense.items()},
         "dense": None if dense is None else {split: headline(m) for split, m in dense.items()},
+        "dense_source": None if dense_ref is None else dense_ref.record(),
         "sparse": {split: headline(m) for split, m in sparse.items()},
         "sparse_horizon": {split: m["horizon"] for split, m in sparse.items()},
         "dense_sensor_mae": dense_sensor_mae(dense or state.dense),
@@ -305,7 +344,8 @@ def _write_results(
     run.write_json(HISTORY, state.history)
     run.write_json(METRICS, summary)
     run.write_json(TIMINGS, {**timings, "epochs": state.epoch})
-    return summary
+    # whether the dense reference was trained now or read back: timings, not the reproducible files
+    return {**summary, "dense_reference_source": timings["dense_reference_source"]}
 
 
 def _check_finite_metrics(summary: dict, data: SensorData) -> None:

@@ -127,18 +127,22 @@ def predict_from_plan(run_path: str | Path, plan: Plan, data_path: str | Path) -
     model, bundle, config = load_plan_model(run, plan)
     ids = bundle.sensor_ids
     kept = np.flatnonzero(model.gate.keep.numpy() > 0.5)
+    # a run trained on a GPU forecasts on one where there is one, else on the CPU
+    use_cuda = config.train.device == "cuda" and torch.cuda.is_available()
+    device = torch.device("cuda" if use_cuda else "cpu")
+    model.to(device)
     values, times = read_recent(Path(data_path), bundle, [ids[i] for i in kept], config.data.t_in)
     scaler = StandardScaler.from_state(bundle.scaler)
     x, tod, dow = model_input(values[None], times[-1:], scaler, bundle.step_seconds)
     step = np.timedelta64(int(bundle.step_seconds), "s")
     with torch.no_grad():
         pred = model.forward_kept(
-            torch.from_numpy(x),
-            torch.from_numpy(kept),
-            torch.from_numpy(tod),
-            torch.from_numpy(dow),
+            torch.from_numpy(x).to(device),
+            torch.from_numpy(kept).to(device),
+            torch.from_numpy(tod).to(device),
+            torch.from_numpy(dow).to(device),
         )
-    forecast = scaler.inverse(pred[0].numpy())  # (t_out, N, C)
+    forecast = scaler.inverse(pred[0].cpu().numpy())  # (t_out, N, C)
     future = times[-1] + step * np.arange(1, config.data.t_out + 1)
     return _as_dataset(forecast, future, bundle)
 

@@ -19,6 +19,7 @@ from dynst_cli.atomic import sha256_file, together
 from dynst_cli.bundle import ModelBundle
 from dynst_cli.config import FitConfig
 from dynst_cli.data import SensorData, StandardScaler, load_dataset
+from dynst_cli.dense_cache import cache_root, dense_key, lookup
 from dynst_cli.errors import InputError, UsageError
 from dynst_cli.evaluate import evaluate, headline
 from dynst_cli.mask import check_keeps_some
@@ -54,7 +55,7 @@ def load_for_run(run: RunDir, data_path: str | Path | None = None):
     record = run.read_json(CONFIG)
     config = FitConfig.from_dict(record["config"], source=str(run.file(CONFIG)))
     path = Path(data_path or record["dataset"]["path"])
-    data = load_dataset(path, config.data.variables)
+    data = load_dataset(path, config.data.variables, mmap=config.data.mmap)
     if data.sha256 != record["dataset"]["sha256"]:
         raise InputError(
             f"{path} is not the dataset {run.path} was trained on (sha256 differs); "
@@ -105,7 +106,7 @@ def prune_run(
         prep.model.gate.set_keep(keep, -1)
     test = evaluate_test(prep)
     fit_metrics = run.read_json(METRICS)
-    dense, dense_note = dense_test(fit_metrics)
+    dense, dense_note = dense_test(fit_metrics, run, config, data.sha256)
     selection.notes.append(dense_note)
     plan = build_plan(
         data,
@@ -162,10 +163,27 @@ def prune_many(run, sparsities, folder: Path, finetune_epochs, constraints, data
     return rows, dense
 
 
-def dense_test(metrics: dict) -> tuple[dict, str]:
-    """The dense model's test metrics: the dense reference where the fit trained one."""
+def dense_test(
+    metrics: dict, run: RunDir | None = None, config: FitConfig | None = None, sha256: str = ""
+) -> tuple[dict, str]:
+    """The dense model's test metrics and a note saying where they come from.
+
+    The fit's dense reference where it has one; else a cached dense reference of the same data
+    and configuration beside the run (`dense_cache`); else the dense model at the end of the
+    warm-up.
+    """
     if metrics.get("dense"):
-        return metrics["dense"]["test"], "dense_test: a dense model trained with the same budget"
+        source = metrics.get("dense_source") or {}
+        where = f" ({source['source']}, {source['folder']})" if source.get("folder") else ""
+        note = f"dense_test: a dense model trained with the same budget{where}"
+        return metrics["dense"]["test"], note
+    if run is not None and config is not None:
+        key = dense_key(config, sha256)
+        found = lookup(cache_root(run.path), key)
+        if found is not None:
+            folder = found.record()["folder"]
+            note = f"dense_test: a dense model trained with the same budget (cache, {folder})"
+            return headline(found.metrics["test"]), note
     return metrics["dense_warmup"]["test"], "dense_test: the dense model at the end of the warm-up"
 
 

@@ -54,6 +54,12 @@ def compare_command(
             "--data", help="The run's dataset, if it has moved. (default: the path in the run)"
         ),
     ] = None,
+    nproc: Annotated[
+        int,
+        typer.Option(
+            "--nproc", min=1, help="Worker processes training the keep sets (same results)."
+        ),
+    ] = 1,
     as_json: JsonFlag = False,
 ) -> None:
     """Train a fresh backbone on each method's keep set and compare their test errors.
@@ -61,7 +67,7 @@ def compare_command(
     Every keep set gets the run's backbone, epochs, data and seed; only the sensors differ.
     A dense model (every sensor kept) is trained the same way as the reference.
 
-    Example: dynst compare runs/metr --sparsity 0.3,0.5,0.7 --seeds 3 -o compare/
+    Example: dynst compare runs/metr --sparsity 0.3,0.5,0.7 --seeds 3 -o compare/ --nproc 2
     """
     from dynst_cli.compare.outputs import result_json, write_compare
     from dynst_cli.compare.runner import compare_run, n_trainings
@@ -86,6 +92,7 @@ def compare_command(
             workdir=output,
             on_result=lambda row, seconds: progress.step(_result_text(row, seconds)),
             on_refit=lambda seed, s: progress.step(f"DynST refit seed {seed} ({s:.1f} s)"),
+            nproc=nproc,
         )
     written = write_compare(result, output, plan) if output is not None else []
     if as_json:

@@ -104,6 +104,14 @@ def fit_command(
         bool,
         typer.Option("--resume", help="Continue from the run's last checkpoint. (default: off)"),
     ] = False,
+    dense_reference: Annotated[
+        bool | None,
+        typer.Option(
+            "--dense-reference/--no-dense-reference",
+            help="Compare with a dense model of the same budget (reused from .dynst-cache/ "
+            "beside the run when one was trained before; default: on).",
+        ),
+    ] = None,
     nproc: Annotated[
         int,
         typer.Option("--nproc", help="Local processes (PyTorch DDP via torch.distributed.run)."),
@@ -130,7 +138,13 @@ def fit_command(
             "data": {"t_in": t_in, "t_out": t_out},
             "mask": {"sparsity": parse_sparsity(sparsity)},
             "model": {"backbone": backbone},
-            "train": {"epochs": epochs, "seed": seed, "seeds": seeds, "device": device},
+            "train": {
+                "epochs": epochs,
+                "seed": seed,
+                "seeds": seeds,
+                "device": device,
+                "dense_reference": dense_reference,
+            },
         },
     )
     validate(config)

@@ -38,9 +38,10 @@ def print_fit_summary(run: Path, summary: dict) -> None:
     for column in ("model", "split", f"MAE{_unit_suffix(unit)}", f"RMSE{_unit_suffix(unit)}"):
         table.add_column(column)
     table.add_column("MAPE %")
+    cached = (summary.get("dense_source") or {}).get("source") == "cache"
     models = (
         ("dense (end of warm-up)", "dense_warmup"),
-        ("dense (same budget)", "dense"),
+        ("dense (same budget, cached)" if cached else "dense (same budget)", "dense"),
         ("sparse", "sparse"),
     )
     blocks = [m for _, key in models for m in (summary.get(key) or {}).values()]

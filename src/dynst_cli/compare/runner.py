@@ -19,7 +19,6 @@ constraints (the first ``N - round(S*N)`` of each ranking):
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,15 +26,15 @@ from pathlib import Path
 import numpy as np
 
 from dynst_cli.compare.stability import OnRefit, stability, with_epochs
-from dynst_cli.config import FitConfig
+from dynst_cli.compare.workers import KeepSetJob, score_all, score_keep_set  # noqa: F401
 from dynst_cli.data import SensorData
+from dynst_cli.dense_cache import cache_root, dense_key, lookup
 from dynst_cli.errors import UsageError
-from dynst_cli.evaluate import evaluate, headline
+from dynst_cli.evaluate import headline
 from dynst_cli.mask import check_keeps_some
 from dynst_cli.prune import check_sparsity, load_for_run
-from dynst_cli.run import RunDir
+from dynst_cli.run import CONFIG, RunDir
 from dynst_cli.selection import SELECTORS, Siting, make_selector
-from dynst_cli.train import train_fixed
 
 METHODS = tuple(SELECTORS)
 DEFAULT_METHODS = ("dynst", "random", "variance", "qr", "greedy")
@@ -119,15 +118,6 @@ def periods_of(data: SensorData, splits) -> tuple[np.ndarray, np.ndarray]:
     return data.values[: splits["train"].stop], data.values[val.start : val.stop]
 
 
-def score_keep_set(data: SensorData, config: FitConfig, keep: np.ndarray) -> tuple[dict, float]:
-    """Test-split ``{mae, rmse, mape}`` of a fresh backbone trained on `keep`, and the seconds."""
-    started = time.perf_counter()
-    prep = train_fixed(data, config, keep)
-    test = prep.splits["test"].window_starts
-    metrics = headline(evaluate(prep.model, prep.source, test, prep.scaler, prep.device))
-    return metrics, time.perf_counter() - started
-
-
 def compare_run(
     run_path: str | Path,
     sparsities,
@@ -139,6 +129,7 @@ def compare_run(
     workdir: str | Path | None = None,
     on_result: OnResult | None = None,
     on_refit: OnRefit | None = None,
+    nproc: int = 1,
 ) -> CompareResult:
     """Train and score every method's keep set at every sparsity, and a dense reference.
 
@@ -163,6 +154,9 @@ def compare_run(
         Called as ``on_result(row, seconds)`` after each keep set (progress reporting).
     on_refit : callable or None
         Called as ``on_refit(seed, seconds)`` after each stability refit.
+    nproc : int
+        Worker processes training the keep sets (`compare.workers`); the results equal those
+        of one process.
 
     Returns
     -------
@@ -182,25 +176,45 @@ def compare_run(
     report = on_result or (lambda row, seconds: None)
     temporal = (periods_of(data, prep.splits), config.data.t_out)
     ranked = list(rankings(methods, seeds, run.path, snapshots, temporal))  # each fits once
+    rows, jobs = [], []
     for sparsity in sparsities:
         n_keep = n_keeps[sparsity]
         for method, seed, ranking in ranked:
-            keep = siting.select(ranking, n_keep).keep
-            metrics, seconds = score_keep_set(data, config, keep)
-            row = {"method": method, "sparsity": sparsity, "n_keep": n_keep, "seed": seed}
-            result.results.append({**row, **metrics})
-            result.seconds.append(seconds)
-            report(result.results[-1], seconds)
-    metrics, seconds = score_keep_set(data, config, np.ones(data.n_sensors, dtype=bool))
-    result.dense = {"n_keep": data.n_sensors, **metrics}
-    result.dense_seconds = seconds
-    report({"method": "dense", "sparsity": 0.0, "seed": None, **result.dense}, seconds)
+            rows.append({"method": method, "sparsity": sparsity, "n_keep": n_keep, "seed": seed})
+            jobs.append(KeepSetJob(siting.select(ranking, n_keep).keep))
+    dense_root = cache_root(run.path)
+    cached = lookup(dense_root, dense_key(config, data.sha256))
+    if cached is None:  # trained with the rows, and cached for the next fit or compare
+        jobs.append(KeepSetJob(np.ones(data.n_sensors, dtype=bool), dense_root))
+
+    def scored(index: int, metrics: dict, seconds: float) -> None:
+        if index == len(rows):
+            _dense_row(result, data, metrics, seconds, report)
+            return
+        result.results.append({**rows[index], **metrics})
+        result.seconds.append(seconds)
+        report(result.results[-1], seconds)
+
+    score_all(jobs, data, config, dataset_path(run, data_path), nproc, scored)
+    if cached is not None:
+        _dense_row(result, data, headline(cached.metrics["test"]), 0.0, report)
     if seeds > 1:
         result.stability = stability(
             run_path, seeds, epochs=epochs, data_path=data_path, workdir=workdir,
             on_refit=lambda seed, seconds: _refitted(result, on_refit, seed, seconds),
         )  # fmt: skip
     return result
+
+
+def _dense_row(result: CompareResult, data: SensorData, metrics, seconds, report) -> None:
+    result.dense = {"n_keep": data.n_sensors, **metrics}
+    result.dense_seconds = seconds
+    report({"method": "dense", "sparsity": 0.0, "seed": None, **result.dense}, seconds)
+
+
+def dataset_path(run: RunDir, data_path: str | Path | None) -> Path:
+    """The run's dataset: `data_path` when given, else the path its fit recorded."""
+    return Path(data_path or run.read_json(CONFIG)["dataset"]["path"])
 
 
 def _refitted(result: CompareResult, on_refit: OnRefit | None, seed: int, seconds: float) -> None:

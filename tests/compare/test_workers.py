@@ -1,0 +1,76 @@
+"""compare's keep sets in worker processes: the same rows as in one process."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+import torch
+
+from dynst_cli.compare.runner import compare_run
+from dynst_cli.compare.workers import KeepSetJob, score_all
+from dynst_cli.fit import fit_run
+from dynst_cli.prune import load_for_run, prune_run
+from dynst_cli.run import RunDir
+from synthetic import tiny_config
+
+
+@pytest.fixture(scope="module")
+def mapped_run(tmp_path_factory, planted):
+    """A tiny run fitted with `data.mmap`, its value copy in a private cache folder."""
+    cache = tmp_path_factory.mktemp("value-cache")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("DYNST_CACHE_DIR", str(cache))
+    config = tiny_config()
+    config.data.mmap = True
+    run = tmp_path_factory.mktemp("mapped") / "run"
+    fit_run(planted[0], run, config)
+    yield run
+    patch.undo()
+
+
+def test_prune_and_compare_read_a_mapped_run_from_disk(mapped_run):
+    _, data, _ = load_for_run(RunDir(mapped_run))
+    assert isinstance(data.values, np.memmap)
+    plan = prune_run(mapped_run, 0.5, finetune_epochs=0)
+    assert plan["n_keep"] == sum(entry["keep"] for entry in plan["sensors"])
+
+
+@pytest.mark.slow
+def test_two_workers_give_the_rows_of_one_process(mapped_run, tmp_path):
+    # separate folders, so that each call trains (and caches) its own dense reference
+    one, two = tmp_path / "one" / "run", tmp_path / "two" / "run"
+    shutil.copytree(mapped_run, one)
+    shutil.copytree(mapped_run, two)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # the workers' thread count, so that sums run in the same order
+    try:
+        args = ([0.3, 0.7], ["dynst", "random", "variance", "qr"])
+        serial = compare_run(one, *args, seeds=1, epochs=1, nproc=1)
+        parallel = compare_run(two, *args, seeds=1, epochs=1, nproc=2)
+    finally:
+        torch.set_num_threads(threads)
+    assert len(serial.results) == 2 * 4
+    assert parallel.results == serial.results
+    assert parallel.dense == serial.dense
+    assert (tmp_path / "two" / ".dynst-cache" / "dense").is_dir()
+    again = compare_run(two, *args, seeds=1, epochs=1, nproc=2)  # the dense row from the cache
+    assert again.dense == parallel.dense and again.seconds[-1] == 0.0
+
+
+def test_results_come_back_in_submission_order(fitted_run):
+    _, data, _ = load_for_run(RunDir(fitted_run))
+    config = tiny_config(epochs=1)
+    keeps = [np.arange(data.n_sensors) < k for k in (3, data.n_sensors, 5)]
+    seen = []
+    results = score_all(
+        [KeepSetJob(keep) for keep in keeps],
+        data,
+        config,
+        RunDir(fitted_run).read_json("config.json")["dataset"]["path"],
+        nproc=1,
+        on_scored=lambda index, metrics, seconds: seen.append(index),
+    )
+    assert seen == [0, 1, 2]
+    assert len({r[0]["mae"] for r in results}) == 3
