@@ -7,11 +7,13 @@ import json
 import numpy as np
 import pytest
 import torch
+import yaml
 
+from dynst_cli.cli import main
 from dynst_cli.dense_cache import cache_root, dense_key, lookup, store
 from dynst_cli.fit import fit_run
 from dynst_cli.prune import prune_run
-from synthetic import tiny_config
+from synthetic import TINY_RECIPE, tiny_config
 
 
 def _metrics(run) -> dict:
@@ -55,6 +57,13 @@ def test_store_then_lookup_and_damaged_entries_count_as_missing(tmp_path):
     assert lookup(tmp_path, "d" * 64) is None
 
 
+def test_a_cache_that_cannot_be_written_is_only_a_note(tmp_path, capsys):
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    assert store(blocked, "e" * 64, {}, {"test": {}}, {}) is None
+    assert "not cached" in capsys.readouterr().err
+
+
 @pytest.mark.slow
 def test_a_second_fit_at_another_sparsity_trains_no_dense_model(tmp_path, planted):
     first, second = tmp_path / "s50", tmp_path / "s70"
@@ -91,3 +100,17 @@ def test_no_dense_reference_trains_none_and_prune_uses_a_cached_one(tmp_path, pl
     assert plan["metrics"]["dense_test"] == dense
     assert any("cache" in note for note in plan["notes"])
     assert np.isfinite(dense["mae"])
+
+
+def test_the_cli_flag_turns_the_dense_reference_off(tmp_path, planted):
+    recipe = tmp_path / "tiny.yaml"
+    recipe.write_text(
+        yaml.safe_dump({**TINY_RECIPE, "train": {**TINY_RECIPE["train"], "dense_reference": True}})
+    )
+    run = tmp_path / "run"
+    argv = ["-q", "fit", str(planted[0]), "-o", str(run), "--recipe", str(recipe)]
+    assert main([*argv, "--no-dense-reference"]) == 0
+    assert (
+        json.loads((run / "config.json").read_text())["config"]["train"]["dense_reference"] is False
+    )
+    assert _metrics(run)["dense"] is None

@@ -34,6 +34,7 @@ import torch
 
 from dynst_cli.atomic import write_bytes, write_json
 from dynst_cli.config import FitConfig
+from dynst_cli.console import log
 
 # Bump whenever `train_fixed` or `evaluate` would give another result for the same inputs (the
 # training loop, the model, the metrics): entries made under another rule are then never read.
@@ -72,14 +73,14 @@ class DenseReference:
         ``"trained"`` (trained by this command, then cached) or ``"cache"`` (read back).
     key : str
         The entry's key (64 hex digits).
-    path : Path
-        The entry's folder.
+    path : Path or None
+        The entry's folder (None when it could not be written).
     """
 
     metrics: dict
     source: str
     key: str
-    path: Path
+    path: Path | None
 
     def record(self) -> dict:
         """What a run's `metrics.json` says about it: source and key (no absolute path)."""
@@ -138,12 +139,21 @@ def lookup(root: Path, key: str) -> DenseReference | None:
     return DenseReference(metrics, "cache", key, path)
 
 
-def store(root: Path, key: str, inputs: dict, metrics: dict, state_dict: dict) -> Path:
+def store(root: Path, key: str, inputs: dict, metrics: dict, state_dict: dict) -> Path | None:
     """Write entry `key` atomically (a whole folder renamed into place); returns its folder.
 
-    When another process stored the same key first, its entry is kept (both are equal).
+    When another process stored the same key first, its entry is kept (both are equal). The
+    cache only saves time: when it cannot be written, a note says so and None is returned.
     """
     root = Path(root)
+    try:
+        return _store(root, key, inputs, metrics, state_dict)
+    except OSError as exc:
+        log(f"note: the dense reference was not cached in {root} ({exc})")
+        return None
+
+
+def _store(root: Path, key: str, inputs: dict, metrics: dict, state_dict: dict) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     final = root / key
     tmp = Path(tempfile.mkdtemp(prefix=f".{key[:16]}.", dir=root))

@@ -93,6 +93,7 @@ def test_table_names_every_method(fitted_run, capsys):
         (["--sparsity", "0.5", "--methods", "dynst,pca"], "variance"),
         (["--sparsity", "abc"], "--sparsity"),
         (["--sparsity", "0.5", "--seeds", "2", "--plan", "p.json"], "--plan needs -o"),
+        (["--sparsity", "0.5", "--nproc", "0"], "--nproc"),
     ],
 )
 def test_usage_errors_exit_2_with_one_message(fitted_run, extra, words, capsys):
