@@ -6,8 +6,9 @@
   take turns, `--repeats` rounds of `--steps` steps each; the median over rounds is reported,
   because other processes share the CPU.
 - quality: dense test MAE (every sensor kept, `train.train_fixed`, as the fit's dense reference)
-  of the previous backbone under the previous recipe (batch cap included) and of the current
-  backbone under the current recipe in `recipes/`.
+  of the previous backbone under the previous recipe (batch cap included), of the current
+  backbone under the current recipe in `recipes/`, and of the current backbone with the previous
+  recipe's batch cap (the same number of optimiser steps as before).
 - fit: `dynst fit --backbone gwnet --sparsity 0.9` with every other setting at its default on a
   synthetic archive of 60 sensors x 4000 hourly steps, wall time with the dense reference; then
   a second fit of the same data at sparsity 0.5 in the same folder (dense reference cached).
@@ -314,9 +315,15 @@ def main() -> None:
         for name, path in datasets.items():
             before = FitConfig.from_dict(BEFORE_RECIPES[name])
             after = load_recipe(REPO / AFTER_RECIPES[name])
+            capped = FitConfig.from_dict(after.to_dict())
+            capped.train.max_batches_per_epoch = before.train.max_batches_per_epoch
+            capped.train.batch_size = before.train.batch_size
             result["quality"][name] = {
                 f"before: {before.model.backbone}, previous recipe": dense_mae(path, before),
                 f"after: {after.model.backbone}, {AFTER_RECIPES[name]}": dense_mae(path, after),
+                f"after: {after.model.backbone}, same recipe with the previous batch cap": (
+                    dense_mae(path, capped)
+                ),
             }
     torch.set_num_threads(2)
     if "fit" in parts:

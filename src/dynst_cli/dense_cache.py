@@ -83,8 +83,10 @@ class DenseReference:
     path: Path | None
 
     def record(self) -> dict:
-        """What a run's `metrics.json` says about it: source and key (no absolute path)."""
-        return {"source": self.source, "key": self.key, "folder": f"{CACHE_DIR}/dense/{self.key}"}
+        """What a run's `metrics.json` says about it: the key and the entry's folder beside the
+        run. Whether this command trained it or read it back goes to `timings.json`, so that
+        `metrics.json` stays reproducible."""
+        return {"key": self.key, "folder": f"{CACHE_DIR}/dense/{self.key}"}
 
 
 def cache_root(run_path: str | Path) -> Path:

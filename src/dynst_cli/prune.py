@@ -174,7 +174,7 @@ def dense_test(
     """
     if metrics.get("dense"):
         source = metrics.get("dense_source") or {}
-        where = f" ({source['source']}, {source['folder']})" if source.get("folder") else ""
+        where = f" ({source['folder']})" if source.get("folder") else ""
         note = f"dense_test: a dense model trained with the same budget{where}"
         return metrics["dense"]["test"], note
     if run is not None and config is not None:

@@ -38,7 +38,7 @@ def print_fit_summary(run: Path, summary: dict) -> None:
     for column in ("model", "split", f"MAE{_unit_suffix(unit)}", f"RMSE{_unit_suffix(unit)}"):
         table.add_column(column)
     table.add_column("MAPE %")
-    cached = (summary.get("dense_source") or {}).get("source") == "cache"
+    cached = summary.get("dense_reference_source") == "cache"
     models = (
         ("dense (end of warm-up)", "dense_warmup"),
         ("dense (same budget, cached)" if cached else "dense (same budget)", "dense"),
