@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import shutil
 import statistics
 import sys
@@ -138,36 +139,28 @@ def timed_cli(*args: str) -> float:
     return run_measured([*DYNST, "--quiet", *args], cwd=REPO)["seconds"]
 
 
-def fit_times(work: Path) -> dict:
+def cpu_seconds_of_children() -> float:
+    """User + system CPU seconds of every finished child process so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def fit_times(work: Path, second: bool = True) -> dict:
+    """Wall and CPU seconds of a default gwnet fit; then, if `second`, of one more at 0.5."""
     dataset = synthetic_archive(work / "sixty.nc")
-    first = timed_cli(
-        "fit",
-        str(dataset),
-        "-o",
-        str(work / "runs" / "s90"),
-        "--backbone",
-        "gwnet",
-        "--sparsity",
-        "0.9",
-    )
-    second = timed_cli(
-        "fit",
-        str(dataset),
-        "-o",
-        str(work / "runs" / "s50"),
-        "--backbone",
-        "gwnet",
-        "--sparsity",
-        "0.5",
-    )
-    t1 = json.loads((work / "runs" / "s90" / "timings.json").read_text())
-    t2 = json.loads((work / "runs" / "s50" / "timings.json").read_text())
-    return {
+    gwnet_fit = ["fit", str(dataset), "--backbone", "gwnet", "-o"]
+    cpu = cpu_seconds_of_children()
+    first = timed_cli(*gwnet_fit, str(work / "runs" / "s90"), "--sparsity", "0.9")
+    result = {
+        "first_fit_cpu_s": round(cpu_seconds_of_children() - cpu, 1),
         "first_fit_s": round(first, 1),
-        "first_timings": t1,
-        "second_fit_s": round(second, 1),
-        "second_timings": t2,
+        "first_timings": json.loads((work / "runs" / "s90" / "timings.json").read_text()),
     }
+    if second:
+        seconds = timed_cli(*gwnet_fit, str(work / "runs" / "s50"), "--sparsity", "0.5")
+        result["second_fit_s"] = round(seconds, 1)
+        result["second_timings"] = json.loads((work / "runs" / "s50" / "timings.json").read_text())
+    return result
 
 
 def compare_times(work: Path) -> dict:
@@ -268,12 +261,16 @@ def markdown(r: dict) -> list[str]:
             f"- first fit (`--sparsity 0.9`, dense reference trained): {f['first_fit_s']} s wall "
             f"(fit {f['first_timings']['fit_seconds']} s, dense reference "
             f"{f['first_timings']['dense_reference_seconds']} s); "
-            f"target < {TARGET_FIT_S:.0f} s: {hit}",
-            f"- second fit of the same data at `--sparsity 0.5`: {f['second_fit_s']} s wall, dense "
-            f"reference from `{f['second_timings']['dense_reference_source']}` "
-            f"(dense training seconds: {f['second_timings']['dense_reference_seconds']})",
-            "",
+            f"target < {TARGET_FIT_S:.0f} s: {hit}; CPU time of the fit process "
+            f"{f['first_fit_cpu_s']} s",
         ]
+        if "second_fit_s" in f:
+            lines.append(
+                f"- second fit of the same data at `--sparsity 0.5`: {f['second_fit_s']} s wall, "
+                f"dense reference from `{f['second_timings']['dense_reference_source']}` "
+                f"(dense training seconds: {f['second_timings']['dense_reference_seconds']})"
+            )
+        lines.append("")
     if "compare" in r:
         c = r["compare"]
         hit = "yes" if c["speedup"] >= TARGET_COMPARE_SPEEDUP else "NO"
@@ -294,6 +291,9 @@ def main() -> None:
     parser.add_argument("--only", default="steps,quality,fit,compare")
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--steps", type=int, default=4)
+    parser.add_argument(
+        "--one-fit", action="store_true", help="fit: skip the second fit (cached dense reference)"
+    )
     parser.add_argument("--work", type=Path, help="where datasets and runs go (default: temp)")
     args = parser.parse_args()
     parts = set(args.only.split(","))
@@ -309,6 +309,7 @@ def main() -> None:
             name: step_times(path, STEP_MODELS[name], args.repeats, args.steps)
             for name, path in datasets.items()
         }
+        print("\n".join(markdown(result)), flush=True)  # each part as soon as it is measured
     if "quality" in parts:
         torch.set_num_threads(1)
         result["quality"] = {}
@@ -325,9 +326,10 @@ def main() -> None:
                     dense_mae(path, capped)
                 ),
             }
+        print("\n".join(markdown({"stamp": result["stamp"], "quality": result["quality"]})))
     torch.set_num_threads(2)
     if "fit" in parts:
-        result["fit"] = fit_times(work)
+        result["fit"] = fit_times(work, second=not args.one_fit)
     if "compare" in parts:
         result["compare"] = compare_times(work)
     merge_json("backbones", result["stamp"]["date"], result)

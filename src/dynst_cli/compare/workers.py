@@ -4,7 +4,9 @@ Every keep set is trained from the same seed on the same data (`train.train_fixe
 rows are independent and their results do not depend on where or in which order they run. With
 `nproc > 1` they go to a pool of `nproc` spawned processes, each loading the dataset once (mapped
 from disk when `data.mmap` is set) and running one torch thread, so that N workers use N cores
-without oversubscribing them. Results come back in submission order.
+without oversubscribing them. In one process the keep sets also train on one torch thread, so
+that every row is the same whatever `nproc` is (a different thread count changes the order of
+floating-point sums, and training amplifies it). Results come back in submission order.
 """
 
 from __future__ import annotations
@@ -78,9 +80,14 @@ def score_all(
     report = on_scored or (lambda index, metrics, seconds: None)
     results = []
     if nproc <= 1 or len(jobs) <= 1:
-        for index, job in enumerate(jobs):
-            results.append(score_keep_set(data, config, job.keep, job.dense_cache))
-            report(index, *results[-1])
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # as in a worker: sums in the same order, the same rows
+        try:
+            for index, job in enumerate(jobs):
+                results.append(score_keep_set(data, config, job.keep, job.dense_cache))
+                report(index, *results[-1])
+        finally:
+            torch.set_num_threads(threads)
         return results
     context = multiprocessing.get_context("spawn")  # no fork of a process holding torch threads
     pool = ProcessPoolExecutor(
