@@ -13,7 +13,8 @@
   synthetic archive of 60 sensors x 4000 hourly steps, wall time with the dense reference; then
   a second fit of the same data at sparsity 0.5 in the same folder (dense reference cached).
 - compare: `dynst compare --nproc 1` against `--nproc 2` on the METR-LA stid recipe (two copies
-  of one run, so that neither finds the other's cached dense reference).
+  of one run, so that neither finds the other's cached dense reference), `--compare-epochs`
+  epochs per keep set (default 12, the recipe's).
 
     python benchmarks/bench_backbones.py [--only steps,quality,fit,compare] [--work DIR]
 
@@ -163,7 +164,7 @@ def fit_times(work: Path, second: bool = True) -> dict:
     return result
 
 
-def compare_times(work: Path) -> dict:
+def compare_times(work: Path, epochs: int) -> dict:
     dataset = ingest("metr-la", work / "metr-la.nc")
     one, two = work / "c1" / "run", work / "c2" / "run"
     timed_cli(
@@ -184,7 +185,7 @@ def compare_times(work: Path) -> dict:
         "--seeds",
         "1",
         "--epochs",
-        "4",
+        str(epochs),
         "--json",
     ]
     t1 = run_measured([*DYNST, "--quiet", "compare", str(one), *common, "--nproc", "1"], cwd=REPO)
@@ -199,6 +200,7 @@ def compare_times(work: Path) -> dict:
         "nproc1_s": round(t1["seconds"], 1),
         "nproc2_s": round(t2["seconds"], 1),
         "speedup": round(t1["seconds"] / t2["seconds"], 2),
+        "epochs": epochs,
         "max_abs_metric_difference": diff,
         "rows": len(r1["results"]) + 1,
     }
@@ -275,7 +277,8 @@ def markdown(r: dict) -> list[str]:
         c = r["compare"]
         hit = "yes" if c["speedup"] >= TARGET_COMPARE_SPEEDUP else "NO"
         lines += [
-            "### `dynst compare --nproc 2` against `--nproc 1` (METR-LA, stid recipe, 4 epochs)",
+            f"### `dynst compare --nproc 2` against `--nproc 1` (METR-LA, stid recipe, "
+            f"{c.get('epochs', 4)} epochs per keep set)",
             "",
             f"- {c['rows']} keep sets (4 methods at sparsity 0.5, and the dense model): "
             f"{c['nproc1_s']} s with one process, {c['nproc2_s']} s with two: "
@@ -294,6 +297,7 @@ def main() -> None:
     parser.add_argument(
         "--one-fit", action="store_true", help="fit: skip the second fit (cached dense reference)"
     )
+    parser.add_argument("--compare-epochs", type=int, default=12, help="epochs per keep set")
     parser.add_argument("--work", type=Path, help="where datasets and runs go (default: temp)")
     args = parser.parse_args()
     parts = set(args.only.split(","))
@@ -331,7 +335,7 @@ def main() -> None:
     if "fit" in parts:
         result["fit"] = fit_times(work, second=not args.one_fit)
     if "compare" in parts:
-        result["compare"] = compare_times(work)
+        result["compare"] = compare_times(work, args.compare_epochs)
     merge_json("backbones", result["stamp"]["date"], result)
     print("\n".join(markdown(result)))
 
