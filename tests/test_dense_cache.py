@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -83,8 +84,8 @@ def test_a_second_fit_at_another_sparsity_trains_no_dense_model(tmp_path, plante
     entry = cache_root(first) / a["dense_source"]["key"]
     assert (entry / "model.pt").is_file() and entry.parent.parent.name == ".dynst-cache"
     plan = prune_run(second, 0.7, finetune_epochs=0)
-    assert plan["metrics"]["dense_test"] == b["dense"]["test"]
-    assert any(".dynst-cache/dense/" in note and "dense_test" in note for note in plan["notes"])
+    assert dataclasses.asdict(plan.metrics.dense_test) == b["dense"]["test"]
+    assert any(".dynst-cache/dense/" in note and "dense_test" in note for note in plan.notes)
 
 
 @pytest.mark.slow
@@ -94,13 +95,13 @@ def test_no_dense_reference_trains_none_and_prune_uses_a_cached_one(tmp_path, pl
     assert _metrics(run)["dense"] is None and _metrics(run)["dense_source"] is None
     assert not (tmp_path / ".dynst-cache").exists()
     plan = prune_run(run, 0.5, finetune_epochs=0)
-    assert any("warm-up" in note for note in plan["notes"])
+    assert any("warm-up" in note for note in plan.notes)
     # a dense reference of the same configuration, trained by another fit in the same folder
     fit_run(planted[0], tmp_path / "with", tiny_config(dense_reference=True))
     dense = _metrics(tmp_path / "with")["dense"]["test"]
     plan = prune_run(run, 0.5, finetune_epochs=0)
-    assert plan["metrics"]["dense_test"] == dense
-    assert any("cache" in note for note in plan["notes"])
+    assert dataclasses.asdict(plan.metrics.dense_test) == dense
+    assert any("cache" in note for note in plan.notes)
     assert np.isfinite(dense["mae"])
 
 

@@ -80,7 +80,8 @@ def test_one_row_per_method_and_sparsity_with_the_right_counts(result, fitted_ru
         assert row["n_keep"] == n_keep_for(n_sensors, row["sparsity"])
         assert row["seed"] == (0 if row["method"] == "random" else None)
         assert row["mae"] > 0 and row["rmse"] >= row["mae"]
-    assert len(result.seconds) == len(result.results) and result.dense_seconds > 0
+    assert len(result.seconds) == len(result.results)
+    assert result.dense_seconds is None or result.dense_seconds > 0  # None: read from the cache
     assert result.stability is None
 
 

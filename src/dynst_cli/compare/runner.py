@@ -197,7 +197,7 @@ def compare_run(
 
     score_all(jobs, data, config, dataset_path(run, data_path), nproc, scored)
     if cached is not None:
-        _dense_row(result, data, headline(cached.metrics["test"]), 0.0, report)
+        _dense_row(result, data, headline(cached.metrics["test"]), None, report)
     if seeds > 1:
         result.stability = stability(
             run_path, seeds, epochs=epochs, data_path=data_path, workdir=workdir,
@@ -207,9 +207,11 @@ def compare_run(
 
 
 def _dense_row(result: CompareResult, data: SensorData, metrics, seconds, report) -> None:
+    """Record the dense model's row; `seconds` is None when it came from the cache."""
     result.dense = {"n_keep": data.n_sensors, **metrics}
     result.dense_seconds = seconds
-    report({"method": "dense", "sparsity": 0.0, "seed": None, **result.dense}, seconds)
+    row = {"method": "dense", "sparsity": 0.0, "seed": None, **result.dense}
+    report(row, 0.0 if seconds is None else seconds)
 
 
 def dataset_path(run: RunDir, data_path: str | Path | None) -> Path:
