@@ -3,8 +3,9 @@
 Default (`make bench`): cost (`make demo` timed, fit vs dense, inference; the demo's runs are then
 reused), quality on METR-LA and ERA5 (compare against random / variance / QR), the planted
 network, and ranking quality over five archives with every rival and each step of the method
-(bench_ranking.py; its per-job results are cached under benchmarks/results/ranking/). `--all` also runs the long memory and DDP benchmarks (bench_ingest_memory,
-bench_fit_memory, bench_ddp_speed). `--report-only` rebuilds RESULTS.md from the JSON files in
+(bench_ranking.py; its per-job results are cached under benchmarks/results/ranking/), and the
+greedy selector's time on the ERA5 grid. `--all` also runs the long memory and DDP benchmarks
+(bench_ingest_memory, bench_fit_memory, bench_ddp_speed). `--report-only` rebuilds RESULTS.md from the JSON files in
 benchmarks/results/ without running anything.
 
     .venv/bin/python benchmarks/run_all.py [--all] [--quality-epochs E] [--report-only]
