@@ -5,8 +5,8 @@ reused), quality on METR-LA and ERA5 (compare against random / variance / QR), t
 network, and ranking quality over five archives with every rival and each step of the method
 (bench_ranking.py; its per-job results are cached under benchmarks/results/ranking/), and the
 greedy selector's time on the ERA5 grid. `--all` also runs the long memory and DDP benchmarks
-(bench_ingest_memory, bench_fit_memory, bench_ddp_speed). `--report-only` rebuilds RESULTS.md from the JSON files in
-benchmarks/results/ without running anything.
+(bench_ingest_memory, bench_fit_memory, bench_ddp_speed). `--report-only` rebuilds RESULTS.md
+from the JSON files in benchmarks/results/ without running anything.
 
     .venv/bin/python benchmarks/run_all.py [--all] [--quality-epochs E] [--report-only]
 """
