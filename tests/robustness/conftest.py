@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -42,8 +43,13 @@ def write_recipe(path: Path, **train) -> Path:
 
 
 def dynst_process(*args, **popen) -> subprocess.Popen:
-    """`python -m dynst_cli ARGS` as a real process (signals need one), output piped."""
+    """`python -m dynst_cli ARGS` as a real process (signals need one), output piped.
+
+    The child gets the default SIGINT disposition: a suite started in the background by a
+    non-interactive shell inherits SIGINT ignored, and Python then never raises KeyboardInterrupt.
+    """
     env = {**os.environ, "NO_COLOR": "1", "PYTHONUNBUFFERED": "1"}
+    popen.setdefault("preexec_fn", _default_sigint)
     return subprocess.Popen(
         [sys.executable, "-m", "dynst_cli", *map(str, args)],
         stdout=subprocess.PIPE,
@@ -53,6 +59,10 @@ def dynst_process(*args, **popen) -> subprocess.Popen:
         cwd=REPO,
         **popen,
     )
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def temporaries(folder: Path) -> list[Path]:
