@@ -210,7 +210,7 @@ def fit_specs(name: str, before_src: str | None) -> list[tuple]:
 
 
 def rival_rankings(name: str, recipe: Path) -> dict[str, list[int]]:
-    from dynst_cli.compare.runner import periods, rankings, training_snapshots
+    from dynst_cli.compare.runner import periods_of, rankings, training_snapshots
     from dynst_cli.config import load_recipe
     from dynst_cli.data import load_dataset
     from dynst_cli.data.splits import chronological_splits
@@ -220,7 +220,7 @@ def rival_rankings(name: str, recipe: Path) -> dict[str, list[int]]:
     d = config.data
     splits = chronological_splits(data.n_steps, d.t_in, d.t_out, d.train_frac, d.val_frac)
     snapshots = training_snapshots(data, splits["train"].stop)
-    temporal = (*periods(data, splits), d.t_out)
+    temporal = (periods_of(data, splits), d.t_out)
     out = {}
     for method, seed, ranking in rankings(RIVALS, len(RANDOM_SEEDS), None, snapshots, temporal):
         out[method if seed is None else f"{method}-{seed}"] = [int(i) for i in ranking]
@@ -324,6 +324,42 @@ def stability(name: str, result: dict) -> dict:
     return out
 
 
+REAL = ("metr-la", "era5-uk", "de-pm10", "ie-wind")
+
+
+def target_lines(results: dict, variant: str = "saliency") -> list[str]:
+    """The targets: at or below the best rival and never worse than random (real archives),
+    every planted driver kept at 0.9, consensus Jaccard on METR-LA at least 0.7."""
+    lines = []
+    for name in REAL:
+        if name not in results:
+            continue
+        for s, row in table(results[name]).items():
+            if f"{variant}_vs_best" not in row:
+                continue
+            best, rnd = row[f"{variant}_vs_best"], row[f"{variant}_vs_random"]
+            verdict = "hit" if best <= 1.0 and rnd <= 1.0 else "missed"
+            lines.append(
+                f"- {name} S={s}: DynST ({variant}) / best rival ({row['best_rival']}) "
+                f"{best:.3f}, / random {rnd:.3f}: {verdict}"
+            )
+    if "planted" in results:
+        kept = stability("planted", results["planted"]).get("drivers_kept_at_0.9", {})
+        n = ARCHIVES["planted"]["synthetic"]["n_drivers"]
+        for key in ("saliency", "saliency-gwnet"):
+            if key in kept:
+                verdict = "hit" if kept[key] == n else "missed"
+                lines.append(f"- planted, {key}: {kept[key]} of {n} drivers kept at 0.9: {verdict}")
+    if "metr-la" in results:
+        j = stability("metr-la", results["metr-la"]).get("consensus_jaccard_0.5")
+        if j is not None:
+            verdict = "hit" if j >= 0.7 else "missed"
+            lines.append(
+                f"- metr-la: Jaccard of 3 consensus runs at 0.5 {j:.3f} (>= 0.7): {verdict}"
+            )
+    return lines
+
+
 def markdown(results: dict, command: str) -> str:
     lines = [
         "# Ranking quality",
@@ -333,6 +369,10 @@ def markdown(results: dict, command: str) -> str:
         "Test MAE of a fresh backbone trained on each keep set (the archive's recipe, best-"
         "validation weights for every row; random: mean of seeds 0-2). `x / best` is DynST's MAE "
         "over the best rival's (below 1: DynST better); `x / rnd` over random's mean.",
+        "",
+        "## Targets (default method: saliency, one seed)",
+        "",
+        *target_lines(results),
         "",
     ]
     for name, result in results.items():
