@@ -129,6 +129,7 @@ def report(suite: dict) -> str:
         lines += ["", *section(notes)]
     lines += ["", *section(RESULTS / "cost.md"), *section(RESULTS / "quality.md")]
     lines += ["", *section(RESULTS / "report_browser.md")]
+    lines += [*section(RESULTS / "backbones.md")]
     lines += [*section(RESULTS / "ranking.md"), *section(RESULTS / "greedy.md")]
     for name in ("ingest_memory", "fit_memory", "ddp_speed"):
         md = RESULTS / f"{name}.md"
