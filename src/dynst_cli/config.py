@@ -46,8 +46,9 @@ class MaskConfig:
     score_lr_scale: float = 10.0
     # What a sensor is worth when the mask drops and regrows: "saliency" (|g dL/dg|, the loss it
     # saves by being on, accumulated over the update interval) or "magnitude" (|m|, the DynST
-    # paper's rule, kept for ablation). Saliency is the default because it ranked better across
-    # the benchmark archives (benchmarks/RESULTS.md, "Ranking quality").
+    # paper's rule, kept for ablation). Saliency is the default because it ranked better on the
+    # archive with missing readings and on the planted network, and about as well elsewhere
+    # (benchmarks/RESULTS.md, "Ranking quality"; README, "The method").
     drop_criterion: str = "saliency"
 
 
