@@ -38,7 +38,7 @@ import numpy as np
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _bench import stamp, stamp_lines  # noqa: E402
+from _bench import DATASETS, stamp, stamp_lines  # noqa: E402
 from _measure import REPO, RESULTS  # noqa: E402
 
 OUT = RESULTS / "ranking"
@@ -50,18 +50,7 @@ RANDOM_SEEDS = (0, 1, 2)
 # Every archive: how to ingest it and the recipe its fits and keep sets use. The station networks
 # use the built-in defaults except 10 epochs (half the default) to fit the benchmark's budget.
 ARCHIVES = {
-    "metr-la": {
-        "ingest": [
-            "data/metr-la-week/metr_la_speed_2012-03-01_to_07_with_time.csv",
-            "--sensors", "data/metr-la-week/graph_sensor_locations.csv",
-            "--var", "speed", "--units", "mph",
-        ],
-        "recipe": "recipes/metr-la.yaml",
-    },
-    "era5-uk": {
-        "ingest": ["data/era5-t2m-uk-2019-03/era5_t2m_uk_2019-03.nc"],
-        "recipe": "recipes/era5-uk.yaml",
-    },
+    **DATASETS,  # the bundled METR-LA and ERA5 archives, ingested as the demo does
     "de-pm10": {
         "ingest": [
             "data/de-pm10-rural/pm10_daily_1998_2009.csv",
