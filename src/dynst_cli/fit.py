@@ -137,7 +137,7 @@ def _fit(dataset_path, run_path, config: FitConfig, resume, constraints, on_epoc
     state = run_epochs(prep, config, state, select, optimizer, checkpoint, ddp)
     ranking, consensus = final_ranking(prep, config), None
     if config.train.seeds > 1:
-        ranking, consensus = _consensus_over_seeds(run, dataset_path, config, constraints, prep)
+        ranking, consensus = _consensus_over_seeds(run, dataset_path, config, constraints, ranking)
         _align_model_with(prep, config, ranking, select)
     timings = {"fit_seconds": round(time.perf_counter() - started, 3)}
     started = time.perf_counter()
@@ -206,14 +206,17 @@ def seed_run_path(run: RunDir, seed: int) -> Path:
     return run.path / SEEDS_DIR / f"seed-{seed}"
 
 
-def _consensus_over_seeds(run: RunDir, dataset_path, config: FitConfig, constraints, prep):
-    """Refit with seeds seed+1 .. seed+K-1 (each resumable) and rank by consensus.
+def _consensus_over_seeds(
+    run: RunDir, dataset_path, config: FitConfig, constraints, first: Ranking
+):
+    """Refit with seeds seed+1 .. seed+K-1 (each resumable) and rank by consensus with `first`,
+    this fit's own ranking.
 
     Returns the consensus ranking and its record (seeds, selection frequency, mean pairwise
     Jaccard of the K keep sets at the fit's sparsity).
     """
     seeds = [config.train.seed + k for k in range(config.train.seeds)]
-    rankings = [final_ranking(prep, config)]
+    rankings = [first]
     for seed in seeds[1:]:
         path = seed_run_path(run, seed)
         refit = dataclasses.replace(
