@@ -4,7 +4,7 @@
 # Usage: git worktree add /tmp/before COMMIT && bash benchmarks/fit_cost_before_after.sh /tmp/before/src
 set -euo pipefail
 cd "$(dirname "$0")/.."
-before=${1:?path to the earlier commit's src/}
+before=${1:?give the src folder of the earlier commit}
 py=${PY:-.venv/bin/python}
 work=$(mktemp -d)
 $py -m dynst_cli --quiet ingest data/metr-la-week/metr_la_speed_2012-03-01_to_07_with_time.csv \

@@ -26,22 +26,31 @@ PASS_FRACTION = 0.2  # share of the undecided sensors settled by each pass (at l
 def measure_saliency(prep: Prepared, starts: np.ndarray, batch_size: int) -> np.ndarray:
     """Mean saliency ``|g dL/dg|`` of every sensor over the windows `starts`, shape (N,).
 
-    No weight changes: the gradients are taken only to read the gate's saliency hook. Dropped
-    sensors are measured at the gate value they would be regrown with.
+    No weight changes: the gradients are taken only to read the gate's saliency hook, so the
+    backbone's weights are left out of the backward pass (their gradients would be thrown away).
+    Dropped sensors are measured at the gate value they would be regrown with.
     """
     model, gate = prep.model, prep.model.gate
     model.eval()
+    weights = list(model.backbone.parameters())
+    needed = [w.requires_grad for w in weights]
     was_frozen = not gate.scores.requires_grad
     gate.scores.requires_grad_(True)
+    for w in weights:
+        w.requires_grad_(False)
     gate.reset_grad_accum()
     gate.tracking = True
-    for batch in prep.source.batches(starts, batch_size):
-        batch = batch.to(prep.device)
-        pred = model(batch.x, batch.tod, batch.dow)
-        masked_mae(pred, batch.y, batch.observed).backward()
-        model.zero_grad(set_to_none=True)
-    gate.tracking = False
-    gate.scores.requires_grad_(not was_frozen)
+    try:
+        for batch in prep.source.batches(starts, batch_size):
+            batch = batch.to(prep.device)
+            pred = model(batch.x, batch.tod, batch.dow)
+            masked_mae(pred, batch.y, batch.observed).backward()
+            gate.scores.grad = None
+    finally:
+        gate.tracking = False
+        gate.scores.requires_grad_(not was_frozen)
+        for w, need in zip(weights, needed, strict=True):
+            w.requires_grad_(need)
     saliency = gate.saliency_accum.cpu().numpy() / max(int(gate.n_accum), 1)
     gate.reset_grad_accum()
     return saliency.astype(np.float64)
