@@ -265,11 +265,6 @@ def run_archive(name: str, pool: ProcessPoolExecutor, before_src: str | None) ->
 # ---------------------------------------------------------------------------------- summaries
 
 
-def jaccard(a, b) -> float:
-    a, b = set(a), set(b)
-    return len(a & b) / len(a | b) if a | b else 1.0
-
-
 def table(result: dict) -> dict:
     """Per sparsity: each method's test MAE (random: mean of 3) and DynST / best rival."""
     scores, out = result["scores"], {}
@@ -290,6 +285,8 @@ def table(result: dict) -> dict:
 
 
 def stability(name: str, result: dict) -> dict:
+    from dynst_cli.selection.consensus import mean_pairwise_jaccard
+
     fits, n = result["fits"], result["n_sensors"]
     out = {}
     consensus = fits.get("consensus", {}).get("consensus")
@@ -297,10 +294,10 @@ def stability(name: str, result: dict) -> dict:
         out["single_seed_jaccard"] = consensus["mean_pairwise_jaccard"]
     runs = [k for k in ("consensus", "consensus-seed3", "consensus-seed6") if k in fits]
     if len(runs) == 3:
-        top = [fits[k]["order"][: n_keep(n, 0.5)] for k in runs]
-        out["consensus_jaccard_0.5"] = float(
-            np.mean([jaccard(top[i], top[j]) for i in range(3) for j in range(i + 1, 3)])
-        )
+        keeps = np.zeros((len(runs), n), dtype=bool)
+        for row, k in enumerate(runs):
+            keeps[row, fits[k]["order"][: n_keep(n, 0.5)]] = True
+        out["consensus_jaccard_0.5"] = mean_pairwise_jaccard(keeps)
     if name == "planted":
         drivers = set(range(ARCHIVES["planted"]["synthetic"]["n_drivers"]))
         k = n_keep(n, 0.9)

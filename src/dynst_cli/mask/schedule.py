@@ -5,8 +5,8 @@ Phases, with ``W = round(warmup_frac*total)``, ``R = W + round(ramp_frac*total)`
 ``W <= R <= E``):
 
 - warm-up ``[0, W)``: dense;
-- ramp ``[W, R)``: cubic ramp ``s_t = S*(1 - (1 - (t-W)/(R-W))^3)``, reaching S at R; the sensors
-  with the smallest ``|m|`` are dropped;
+- ramp ``[W, R)``: cubic ramp ``s_t = S*(1 - (1 - (t-W)/(R-W))^3)``, reaching S at R; the kept
+  sensors worth least (by `mask.drop_criterion`: saliency or ``|m|``) are dropped;
 - regrow ``[R, E)``: sparsity S; each update drops a fraction
   ``alpha_t = alpha/2*(1 + cos(pi*t/E))`` of the kept sensors and regrows as many;
 - fine-tune ``[E, total)``: the mask is frozen.

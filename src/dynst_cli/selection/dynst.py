@@ -1,9 +1,11 @@
 """DynST as a selector: the ranking of every sensor from the final mask of a fit.
 
-Kept sensors rank above dropped ones. Kept sensors are ordered by their gate magnitude ``|m|``.
-Dropped sensors are ordered by when they were dropped, latest first: the ramp switches off the
-least important sensors first, and drop-and-regrow drops the weakest of its time, so a sensor
-that survived longer earned a higher rank; then by ``|m|``. Ties break by sensor index.
+Kept sensors rank above dropped ones. With the default drop criterion (saliency) the fit ranks
+by iterative elimination and addition on the validation period (`dynst_cli.saliency`). With
+``magnitude``, `rank_sensors` orders kept sensors by their gate magnitude ``|m|`` and dropped
+sensors by when they were dropped, latest first: the ramp switches off the least important
+sensors first, and drop-and-regrow drops the weakest of its time, so a sensor that survived
+longer earned a higher rank; then by ``|m|``. Ties break by sensor index.
 A plan at any sparsity keeps a prefix of this one ranking (through the siting constraints).
 
 `DynSTSelector` does not train: it reads the ranking a finished run (`dynst fit`) wrote, so that

@@ -3,7 +3,8 @@
 `RUN/ranking.json` is a list, most important sensor first, of
 ``{"index", "sensor_id", "rank", "score", "kept_in_fit"}`` (and ``"selection_frequency"`` when the
 ranking carries one): `index` is the sensor's position in the dataset, `rank` runs 1..N, `score`
-is the gate magnitude ``|m|`` and `kept_in_fit` says whether the fit ended with the sensor kept.
+is what the sensor is worth by the fit's drop criterion (its saliency, or its gate magnitude
+``|m|``) and `kept_in_fit` says whether the fit ended with the sensor kept.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ class Ranking:
     order : ndarray of int64, shape (N,)
         Sensor indices (positions in the dataset), most important first.
     scores : ndarray of float64, shape (N,)
-        Score of each sensor, by sensor index (DynST: the gate magnitude ``|m|``).
+        Score of each sensor, by sensor index (DynST: saliency or ``|m|``).
     kept : ndarray of bool, shape (N,) or None
         By sensor index: kept when the ranking was made (DynST: at the end of the fit).
     sensor_ids : tuple of str or None
