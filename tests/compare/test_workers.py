@@ -60,6 +60,33 @@ def test_two_workers_give_the_rows_of_one_process(mapped_run, tmp_path):
     assert again.dense == parallel.dense and again.dense_seconds is None
 
 
+@pytest.mark.slow
+def test_stability_refits_in_workers_match_one_process(fitted_run, tmp_path):
+    args = ([0.5], ["random"])
+    serial = compare_run(fitted_run, *args, seeds=2, epochs=1, nproc=1, workdir=tmp_path)
+    parallel = compare_run(fitted_run, *args, seeds=2, epochs=1, nproc=2, workdir=tmp_path)
+    assert serial.stability["seeds"] == 2
+    assert parallel.stability == serial.stability
+    assert parallel.results == serial.results
+    assert len(parallel.refit_seconds) == 2
+    assert list(tmp_path.iterdir()) == []  # the refits' temporary runs are gone
+
+
+def test_a_generator_of_jobs_is_submitted_as_it_yields(fitted_run):
+    _, data, _ = load_for_run(RunDir(fitted_run))
+    yielded = []
+
+    def jobs():
+        for k in (3, 5):
+            yielded.append(k)
+            yield KeepSetJob(np.arange(data.n_sensors) < k)
+
+    path = RunDir(fitted_run).read_json("config.json")["dataset"]["path"]
+    results = score_all(jobs(), data, tiny_config(epochs=1), path, nproc=1)
+    assert yielded == [3, 5] and len(results) == 2
+    assert results[0][0]["mae"] != results[1][0]["mae"]
+
+
 def test_results_come_back_in_submission_order(fitted_run):
     _, data, _ = load_for_run(RunDir(fitted_run))
     config = tiny_config(epochs=1)

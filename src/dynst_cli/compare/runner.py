@@ -25,8 +25,15 @@ from pathlib import Path
 
 import numpy as np
 
-from dynst_cli.compare.stability import OnRefit, stability, with_epochs
-from dynst_cli.compare.workers import KeepSetJob, score_all, score_keep_set  # noqa: F401
+from dynst_cli.compare.stability import (
+    OnRefit,
+    collect_refits,
+    refit_folder,
+    submit_refits,
+    summarise,
+    with_epochs,
+)
+from dynst_cli.compare.workers import KeepSetJob, TrainingPool, score_keep_set  # noqa: F401
 from dynst_cli.data import SensorData
 from dynst_cli.dense_cache import cache_root, dense_key, lookup
 from dynst_cli.errors import UsageError
@@ -155,8 +162,8 @@ def compare_run(
     on_refit : callable or None
         Called as ``on_refit(seed, seconds)`` after each stability refit.
     nproc : int
-        Worker processes training the keep sets (`compare.workers`); the results equal those
-        of one process.
+        Worker processes training the keep sets and the refits (`compare.workers`); the
+        results equal those of one process.
 
     Returns
     -------
@@ -175,34 +182,43 @@ def compare_run(
     result = CompareResult(results=[], dense={})
     report = on_result or (lambda row, seconds: None)
     temporal = (periods_of(data, prep.splits), config.data.t_out)
-    ranked = list(rankings(methods, seeds, run.path, snapshots, temporal))  # each fits once
-    rows, jobs = [], []
-    for sparsity in sparsities:
-        n_keep = n_keeps[sparsity]
-        for method, seed, ranking in ranked:
-            rows.append({"method": method, "sparsity": sparsity, "n_keep": n_keep, "seed": seed})
-            jobs.append(KeepSetJob(siting.select(ranking, n_keep).keep))
     dense_root = cache_root(run.path)
     cached = lookup(dense_root, dense_key(config, data.sha256))
-    if cached is None:  # trained with the rows, and cached for the next fit or compare
-        jobs.append(KeepSetJob(np.ones(data.n_sensors, dtype=bool), dense_root))
-
-    def scored(index: int, metrics: dict, seconds: float) -> None:
-        if index == len(rows):
-            _dense_row(result, data, metrics, seconds, report)
-            return
-        result.results.append({**rows[index], **metrics})
-        result.seconds.append(seconds)
-        report(result.results[-1], seconds)
-
-    score_all(jobs, data, config, dataset_path(run, data_path), nproc, scored)
-    if cached is not None:
-        _dense_row(result, data, headline(cached.metrics["test"]), None, report)
-    if seeds > 1:
-        result.stability = stability(
-            run_path, seeds, epochs=epochs, data_path=data_path, workdir=workdir,
-            on_refit=lambda seed, seconds: _refitted(result, on_refit, seed, seconds),
-        )  # fmt: skip
+    path = dataset_path(run, data_path)
+    # Submitted longest first (refits, then the dense model), and each method's keep sets as soon
+    # as its selector is fitted, so that the workers train while the next selector fits.
+    with refit_folder(workdir) as folder, TrainingPool(data, config, path, nproc) as pool:
+        refits = submit_refits(pool, path, seeds, folder) if seeds > 1 else []
+        dense = None
+        if cached is None:  # trained with the rows, and cached for the next fit or compare
+            dense = pool.submit(KeepSetJob(np.ones(data.n_sensors, dtype=bool), dense_root))
+        rows = {}
+        for m, (method, seed, ranking) in enumerate(
+            rankings(methods, seeds, run.path, snapshots, temporal)
+        ):
+            for s, sparsity in enumerate(sparsities):
+                job = KeepSetJob(siting.select(ranking, n_keeps[sparsity]).keep)
+                row = {"method": method, "sparsity": sparsity, "n_keep": n_keeps[sparsity]}
+                rows[s, m] = ({**row, "seed": seed}, pool.submit(job))
+        for key in sorted(rows):  # sparsity by sparsity, methods in the order asked for
+            row, future = rows[key]
+            metrics, seconds = future.result()
+            result.results.append({**row, **metrics})
+            result.seconds.append(seconds)
+            report(result.results[-1], seconds)
+        if dense is not None:
+            _dense_row(result, data, *dense.result(), report)
+        else:
+            _dense_row(result, data, headline(cached.metrics["test"]), None, report)
+        if refits:
+            keeps = collect_refits(
+                refits, lambda seed, seconds: _refitted(result, on_refit, seed, seconds)
+            )
+    if refits:
+        result.stability = {
+            "dataset_sha256": data.sha256,
+            **summarise(keeps, data.sensor_ids, config.mask.sparsity),
+        }
     return result
 
 

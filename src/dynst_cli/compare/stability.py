@@ -10,6 +10,7 @@ with ``train.seed = 0..K-1``. Two figures summarise the K keep sets at the run's
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import tempfile
 import time
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dynst_cli.compare.workers import RefitJob, TrainingPool
 from dynst_cli.config import FitConfig
 from dynst_cli.errors import InputError, UsageError
 from dynst_cli.fit import fit_run
@@ -59,23 +61,39 @@ def refit_config(config: FitConfig, seed: int) -> FitConfig:
     return dataclasses.replace(config, train=train)
 
 
-def refit_keep_sets(dataset_path, config, seeds: int, workdir, on_refit: OnRefit | None = None):
-    """Fit DynST with ``train.seed = 0..seeds-1``; return the keep sets, shape [seeds, N].
+def refit(dataset_path, config: FitConfig, seed: int, folder: Path) -> tuple[np.ndarray, float]:
+    """Fit DynST with `seed` into `folder`; its keep vector `(N,)` and the seconds it took."""
+    started = time.perf_counter()
+    fit_run(dataset_path, folder, refit_config(config, seed))
+    return Ranking.read(Path(folder) / RANKING).kept, time.perf_counter() - started
 
-    The run directories are temporary folders inside `workdir` (None: the system's), removed when
-    done.
-    """
-    keeps = []
+
+@contextlib.contextmanager
+def refit_folder(workdir: str | Path | None):
+    """A temporary folder for the refits' runs inside `workdir` (None: the system's), removed
+    when done."""
     if workdir is not None:
         Path(workdir).mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".dynst-stability-", dir=workdir) as tmp:
-        for seed in range(seeds):
-            seeded = refit_config(config, seed)
-            started = time.perf_counter()
-            fit_run(dataset_path, Path(tmp) / f"seed-{seed}", seeded)
-            keeps.append(Ranking.read(Path(tmp) / f"seed-{seed}" / RANKING).kept)
-            if on_refit:
-                on_refit(seed, time.perf_counter() - started)
+        yield Path(tmp)
+
+
+def submit_refits(pool: TrainingPool, dataset_path, seeds: int, folder: Path) -> list:
+    """Refit jobs for ``train.seed = 0..seeds-1`` submitted to `pool`: their futures."""
+    return [
+        pool.submit(RefitJob(seed, str(dataset_path), folder / f"seed-{seed}"))
+        for seed in range(seeds)
+    ]
+
+
+def collect_refits(futures: list, on_refit: OnRefit | None = None) -> np.ndarray:
+    """The keep sets of the refits in seed order, shape [seeds, N]; `on_refit` after each."""
+    keeps = []
+    for seed, future in enumerate(futures):
+        keep, seconds = future.result()
+        keeps.append(keep)
+        if on_refit:
+            on_refit(seed, seconds)
     return np.stack(keeps)
 
 
@@ -87,6 +105,7 @@ def stability(
     data_path: str | Path | None = None,
     workdir: str | Path | None = None,
     on_refit: OnRefit | None = None,
+    nproc: int = 1,
 ) -> dict:
     """Refit the run's DynST `seeds` times and summarise how often each sensor was kept.
 
@@ -102,6 +121,9 @@ def stability(
         The run's dataset if it has moved; where the temporary refits go.
     on_refit : callable or None
         Called as ``on_refit(seed, seconds)`` after each refit.
+    nproc : int
+        Worker processes for the refits (`compare.workers`); every refit trains on one torch
+        thread, so the result does not depend on it.
 
     Returns
     -------
@@ -115,7 +137,8 @@ def stability(
     config, data, _ = load_for_run(run, data_path)
     config = with_epochs(config, epochs)
     dataset_path = data_path or run.read_json(CONFIG)["dataset"]["path"]
-    keeps = refit_keep_sets(dataset_path, config, seeds, workdir, on_refit)
+    with refit_folder(workdir) as folder, TrainingPool(data, config, dataset_path, nproc) as pool:
+        keeps = collect_refits(submit_refits(pool, dataset_path, seeds, folder), on_refit)
     summary = summarise(keeps, data.sensor_ids, config.mask.sparsity)
     return {"dataset_sha256": data.sha256, **summary}
 

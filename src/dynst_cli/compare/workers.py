@@ -1,20 +1,25 @@
-"""Training `compare`'s keep sets, one after another or in worker processes.
+"""Training `compare`'s models, here or in worker processes, as soon as each is known.
 
-Every keep set is trained from the same seed on the same data (`train.train_fixed`), so the
-rows are independent and their results do not depend on where or in which order they run. With
-`nproc > 1` they go to a pool of `nproc` spawned processes, each loading the dataset once (mapped
-from disk when `data.mmap` is set) and running one torch thread, so that N workers use N cores
-without oversubscribing them. In one process the keep sets also train on one torch thread, so
-that every row is the same whatever `nproc` is (a different thread count changes the order of
-floating-point sums, and training amplifies it). Results come back in submission order.
+Every model of a comparison is independent of the others: a keep set trained from the same seed
+on the same data (`train.train_fixed`), or a stability refit of DynST with its own seed. A
+`TrainingPool` runs them one after another in this process (``nproc <= 1``) or in ``nproc``
+spawned processes, each loading the dataset once (mapped from disk when `data.mmap` is set) and
+running one torch thread, so that N workers use N cores without oversubscribing them. In one
+process every model also trains on one torch thread, so that every result is the same whatever
+`nproc` is (a different thread count changes the order of floating-point sums, and training
+amplifies it).
+
+Jobs are submitted while the caller is still preparing the next ones (fitting the rival
+selectors, greedy above all, takes seconds), so the workers start, load the data and train the
+first models meanwhile; the caller collects the results in whatever order it wants.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import time
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +47,26 @@ class KeepSetJob:
     keep: np.ndarray
     dense_cache: Path | None = None
 
+    def run(self, data: SensorData, config: FitConfig) -> tuple[dict, float]:
+        return score_keep_set(data, config, self.keep, self.dense_cache)
+
+
+@dataclass(frozen=True)
+class RefitJob:
+    """A stability refit: DynST fitted with `seed` into the run folder `folder`.
+
+    Its result is the refit's keep vector `(N,)` bool and the seconds it took.
+    """
+
+    seed: int
+    dataset_path: str
+    folder: Path
+
+    def run(self, data: SensorData, config: FitConfig) -> tuple[np.ndarray, float]:
+        from dynst_cli.compare.stability import refit  # stability imports this module
+
+        return refit(self.dataset_path, config, self.seed, self.folder)
+
 
 def score_keep_set(
     data: SensorData, config: FitConfig, keep: np.ndarray, dense_cache: Path | None = None
@@ -64,8 +89,55 @@ def score_keep_set(
     return headline(test), time.perf_counter() - started
 
 
+class TrainingPool:
+    """Run jobs (`KeepSetJob`, `RefitJob`) here or in `nproc` worker processes.
+
+    Use as a context manager; `submit` returns a `concurrent.futures.Future`. With
+    ``nproc <= 1`` a job runs inside `submit` (on one torch thread) and its future is already
+    done; otherwise the workers are spawned when the pool is entered and each reads the dataset
+    from `data_path` itself (checked against `data`'s sha256).
+    """
+
+    def __init__(self, data: SensorData, config: FitConfig, data_path: str | Path, nproc: int = 1):
+        self.data, self.config, self.data_path, self.nproc = data, config, data_path, nproc
+        self._executor: ProcessPoolExecutor | None = None
+        self._threads: int | None = None
+
+    def __enter__(self) -> TrainingPool:
+        if self.nproc > 1:
+            context = multiprocessing.get_context(
+                "spawn"
+            )  # no fork of a process with torch threads
+            self._executor = ProcessPoolExecutor(
+                max_workers=self.nproc,
+                mp_context=context,
+                initializer=_init_worker,
+                initargs=(str(self.data_path), self.config.to_dict(), self.data.sha256),
+            )
+        else:
+            self._threads = torch.get_num_threads()
+            torch.set_num_threads(1)  # as in a worker: sums in the same order, the same results
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+        if self._threads is not None:
+            torch.set_num_threads(self._threads)
+
+    def submit(self, job: KeepSetJob | RefitJob) -> Future:
+        if self._executor is not None:
+            return self._executor.submit(_run_job, job)
+        future: Future = Future()
+        try:
+            future.set_result(job.run(self.data, self.config))
+        except BaseException as error:  # raised again by result(), where the caller waits
+            future.set_exception(error)
+        return future
+
+
 def score_all(
-    jobs: list[KeepSetJob],
+    jobs: Iterable[KeepSetJob],
     data: SensorData,
     config: FitConfig,
     data_path: str | Path,
@@ -74,35 +146,19 @@ def score_all(
 ) -> list[tuple[dict, float]]:
     """`(metrics, seconds)` of every job, in order; `on_scored(index, metrics, seconds)` after each.
 
-    `nproc > 1` trains them in that many worker processes (at most one per job), which read the
-    dataset from `data_path` themselves; otherwise they run here on `data`.
+    `jobs` may be a generator: each job is submitted as soon as it is yielded, so that the
+    workers (``nproc > 1``, at most one per job when `jobs` is a list) train while the next
+    keep sets are being chosen.
     """
     report = on_scored or (lambda index, metrics, seconds: None)
-    results = []
-    if nproc <= 1 or len(jobs) <= 1:
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)  # as in a worker: sums in the same order, the same rows
-        try:
-            for index, job in enumerate(jobs):
-                results.append(score_keep_set(data, config, job.keep, job.dense_cache))
-                report(index, *results[-1])
-        finally:
-            torch.set_num_threads(threads)
-        return results
-    context = multiprocessing.get_context("spawn")  # no fork of a process holding torch threads
-    pool = ProcessPoolExecutor(
-        max_workers=min(nproc, len(jobs)),
-        mp_context=context,
-        initializer=_init_worker,
-        initargs=(str(data_path), config.to_dict(), data.sha256),
-    )
-    try:
-        futures = [pool.submit(_run_job, job) for job in jobs]
+    if isinstance(jobs, list | tuple):
+        nproc = min(nproc, len(jobs))
+    with TrainingPool(data, config, data_path, nproc) as pool:
+        futures = [pool.submit(job) for job in jobs]
+        results = []
         for index, future in enumerate(futures):
             results.append(future.result())
             report(index, *results[-1])
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
     return results
 
 
@@ -119,5 +175,5 @@ def _init_worker(data_path: str, config: dict, sha256: str) -> None:
     _WORKER.update(data=data, config=config)
 
 
-def _run_job(job: KeepSetJob) -> tuple[dict, float]:
-    return score_keep_set(_WORKER["data"], _WORKER["config"], job.keep, job.dense_cache)
+def _run_job(job: KeepSetJob | RefitJob):
+    return job.run(_WORKER["data"], _WORKER["config"])
