@@ -164,7 +164,7 @@ def fit_times(work: Path, second: bool = True) -> dict:
     return result
 
 
-def compare_times(work: Path, epochs: int) -> dict:
+def compare_times(work: Path, epochs: int, seeds: int = 1) -> dict:
     dataset = ingest("metr-la", work / "metr-la.nc")
     one, two = work / "c1" / "run", work / "c2" / "run"
     timed_cli(
@@ -184,7 +184,7 @@ def compare_times(work: Path, epochs: int) -> dict:
         # The five default methods plus the dense row: six keep sets, an even share per worker.
         "dynst,random,variance,qr,greedy",
         "--seeds",
-        "1",
+        str(seeds),  # above 1: random x seeds and that many DynST refits (stability)
         "--epochs",
         str(epochs),
         "--json",
@@ -197,13 +197,17 @@ def compare_times(work: Path, epochs: int) -> dict:
         for a, b in zip([*r1["results"], r1["dense"]], [*r2["results"], r2["dense"]], strict=True)
         for k in ("mae", "rmse")
     )
+    same_stability = r1.get("stability") == r2.get("stability")
     return {
         "nproc1_s": round(t1["seconds"], 1),
         "nproc2_s": round(t2["seconds"], 1),
         "speedup": round(t1["seconds"] / t2["seconds"], 2),
         "epochs": epochs,
+        "seeds": seeds,
         "max_abs_metric_difference": diff,
+        "same_stability": same_stability,
         "rows": len(r1["results"]) + 1,
+        "refits": seeds if seeds > 1 else 0,
     }
 
 
@@ -214,12 +218,13 @@ def markdown(r: dict) -> list[str]:
         *stamp_lines(r["stamp"]),
         "",
     ]
-    lines += [
-        "Other developers were using the same 2 cores during this run: wall-clock times and "
-        "speedups are pessimistic, and every per-step figure is the median over rounds in "
-        "which the models took turns.",
-        "",
-    ]
+    if r["stamp"]["machine"]["load_avg_1min"] > r["stamp"]["machine"]["cpu_count"]:
+        lines += [
+            "The machine was busy with other work when this run started (1-minute load above "
+            "its core count): wall-clock times and speed-ups are pessimistic, and every "
+            "per-step figure is the median over rounds in which the models took turns.",
+            "",
+        ]
     if "steps" in r:
         lines += [
             "### Seconds per training step (32 windows, default model settings, 1 torch thread)",
@@ -281,7 +286,8 @@ def markdown(r: dict) -> list[str]:
             f"### `dynst compare --nproc 2` against `--nproc 1` (METR-LA, stid recipe, "
             f"{c.get('epochs', 4)} epochs per keep set)",
             "",
-            f"- {c['rows']} keep sets (the default methods at sparsity 0.5, and the dense model): "
+            f"- {c['rows']} keep sets (the default methods at sparsity 0.5, and the dense model), "
+            f"`--seeds {c.get('seeds', 1)}` ({c.get('refits', 0)} stability refits): "
             f"{c['nproc1_s']} s with one process, {c['nproc2_s']} s with two: "
             f"{c['speedup']}x (target >= {TARGET_COMPARE_SPEEDUP}x: {hit}); largest difference "
             f"between the two runs' MAE/RMSE: {c['max_abs_metric_difference']:.3g}",
@@ -299,6 +305,7 @@ def main() -> None:
         "--one-fit", action="store_true", help="fit: skip the second fit (cached dense reference)"
     )
     parser.add_argument("--compare-epochs", type=int, default=12, help="epochs per keep set")
+    parser.add_argument("--compare-seeds", type=int, default=1, help="compare's --seeds")
     parser.add_argument("--work", type=Path, help="where datasets and runs go (default: temp)")
     args = parser.parse_args()
     parts = set(args.only.split(","))
@@ -336,7 +343,7 @@ def main() -> None:
     if "fit" in parts:
         result["fit"] = fit_times(work, second=not args.one_fit)
     if "compare" in parts:
-        result["compare"] = compare_times(work, args.compare_epochs)
+        result["compare"] = compare_times(work, args.compare_epochs, args.compare_seeds)
     merge_json("backbones", result["stamp"]["date"], result)
     print("\n".join(markdown(result)))
 

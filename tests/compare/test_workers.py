@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
 import torch
 
 from dynst_cli.compare.runner import compare_run
-from dynst_cli.compare.workers import KeepSetJob, score_all
+from dynst_cli.compare.workers import KeepSetJob, TrainingPool, score_all
 from dynst_cli.fit import fit_run
 from dynst_cli.prune import load_for_run, prune_run
 from dynst_cli.run import RunDir
@@ -102,3 +105,35 @@ def test_results_come_back_in_submission_order(fitted_run):
     )
     assert seen == [0, 1, 2]
     assert len({r[0]["mae"] for r in results}) == 3
+
+
+@dataclass(frozen=True)
+class WhereJob:
+    """A job that takes a while and says which process ran it (or fails, if asked)."""
+
+    fail: bool = False
+
+    def run(self, data, config):
+        time.sleep(0.3)
+        if self.fail:
+            raise ValueError("this job fails")
+        return os.getpid()
+
+
+@pytest.mark.slow
+def test_this_process_trains_beside_its_workers_and_errors_reach_the_caller(planted):
+    from dynst_cli.data import load_dataset
+
+    data = load_dataset(planted[0])
+    with TrainingPool(data, tiny_config(), planted[0], nproc=2) as pool:
+        futures = [pool.submit(WhereJob()) for _ in range(8)]
+        failing = pool.submit(WhereJob(fail=True))
+        pids = [pool.result(f) for f in futures]
+        with pytest.raises(ValueError, match="this job fails"):
+            pool.result(failing)
+    assert os.getpid() in pids  # the caller took jobs while it waited
+    assert len(set(pids)) == 2  # and so did the one worker
+    with TrainingPool(data, tiny_config(), planted[0], nproc=1) as pool:
+        future = pool.submit(WhereJob())
+        assert not future.done()  # queued until someone waits for it
+        assert pool.result(future) == os.getpid()

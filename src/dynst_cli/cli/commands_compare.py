@@ -57,7 +57,7 @@ def compare_command(
     nproc: Annotated[
         int,
         typer.Option(
-            "--nproc", min=1, help="Worker processes training the keep sets (same results)."
+            "--nproc", min=1, help="Processes training the keep sets and refits (same results)."
         ),
     ] = 1,
     as_json: JsonFlag = False,

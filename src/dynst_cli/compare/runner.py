@@ -202,17 +202,17 @@ def compare_run(
                 rows[s, m] = ({**row, "seed": seed}, pool.submit(job))
         for key in sorted(rows):  # sparsity by sparsity, methods in the order asked for
             row, future = rows[key]
-            metrics, seconds = future.result()
+            metrics, seconds = pool.result(future)
             result.results.append({**row, **metrics})
             result.seconds.append(seconds)
             report(result.results[-1], seconds)
         if dense is not None:
-            _dense_row(result, data, *dense.result(), report)
+            _dense_row(result, data, *pool.result(dense), report)
         else:
             _dense_row(result, data, headline(cached.metrics["test"]), None, report)
         if refits:
             keeps = collect_refits(
-                refits, lambda seed, seconds: _refitted(result, on_refit, seed, seconds)
+                pool, refits, lambda seed, seconds: _refitted(result, on_refit, seed, seconds)
             )
     if refits:
         result.stability = {

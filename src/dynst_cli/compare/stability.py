@@ -86,11 +86,13 @@ def submit_refits(pool: TrainingPool, dataset_path, seeds: int, folder: Path) ->
     ]
 
 
-def collect_refits(futures: list, on_refit: OnRefit | None = None) -> np.ndarray:
+def collect_refits(
+    pool: TrainingPool, futures: list, on_refit: OnRefit | None = None
+) -> np.ndarray:
     """The keep sets of the refits in seed order, shape [seeds, N]; `on_refit` after each."""
     keeps = []
     for seed, future in enumerate(futures):
-        keep, seconds = future.result()
+        keep, seconds = pool.result(future)
         keeps.append(keep)
         if on_refit:
             on_refit(seed, seconds)
@@ -138,7 +140,7 @@ def stability(
     config = with_epochs(config, epochs)
     dataset_path = data_path or run.read_json(CONFIG)["dataset"]["path"]
     with refit_folder(workdir) as folder, TrainingPool(data, config, dataset_path, nproc) as pool:
-        keeps = collect_refits(submit_refits(pool, dataset_path, seeds, folder), on_refit)
+        keeps = collect_refits(pool, submit_refits(pool, dataset_path, seeds, folder), on_refit)
     summary = summarise(keeps, data.sensor_ids, config.mask.sparsity)
     return {"dataset_sha256": data.sha256, **summary}
 

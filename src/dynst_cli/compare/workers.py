@@ -17,9 +17,11 @@ first models meanwhile; the caller collects the results in whatever order it wan
 from __future__ import annotations
 
 import multiprocessing
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,50 +92,99 @@ def score_keep_set(
 
 
 class TrainingPool:
-    """Run jobs (`KeepSetJob`, `RefitJob`) here or in `nproc` worker processes.
+    """Run jobs (`KeepSetJob`, `RefitJob`) in `nproc` processes in all: this one and
+    ``nproc - 1`` spawned workers.
 
-    Use as a context manager; `submit` returns a `concurrent.futures.Future`. With
-    ``nproc <= 1`` a job runs inside `submit` (on one torch thread) and its future is already
-    done; otherwise the workers are spawned when the pool is entered and each reads the dataset
-    from `data_path` itself (checked against `data`'s sha256).
+    Use as a context manager. `submit` queues a job and returns a `concurrent.futures.Future`;
+    `result(future)` waits for it, and while it waits this process trains queued jobs itself,
+    so that it is one of the `nproc` trainers rather than a bystander, and it starts at once
+    while the workers are still importing torch and reading the dataset (from `data_path`,
+    checked against `data`'s sha256). Each worker has a feeder thread here that hands it the
+    next queued job as soon as it is free, one at a time, so no job waits behind a busy worker
+    while another process is idle.
     """
 
     def __init__(self, data: SensorData, config: FitConfig, data_path: str | Path, nproc: int = 1):
-        self.data, self.config, self.data_path, self.nproc = data, config, data_path, nproc
+        self.data, self.config, self.data_path = data, config, data_path
+        self.n_workers = max(nproc, 1) - 1
         self._executor: ProcessPoolExecutor | None = None
-        self._threads: int | None = None
+        self._queue: deque[tuple[KeepSetJob | RefitJob, Future]] = deque()
+        self._ready = threading.Condition()  # guards _queue and _closed
+        self._closed = False
+        self._feeders: list[threading.Thread] = []
+        self._threads = 1
 
     def __enter__(self) -> TrainingPool:
-        if self.nproc > 1:
-            context = multiprocessing.get_context(
-                "spawn"
-            )  # no fork of a process with torch threads
+        self._threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # as in a worker: sums in the same order, the same results
+        if self.n_workers:
+            # spawn: never fork a process that holds torch threads
+            context = multiprocessing.get_context("spawn")
             self._executor = ProcessPoolExecutor(
-                max_workers=self.nproc,
+                max_workers=self.n_workers,
                 mp_context=context,
                 initializer=_init_worker,
                 initargs=(str(self.data_path), self.config.to_dict(), self.data.sha256),
             )
-        else:
-            self._threads = torch.get_num_threads()
-            torch.set_num_threads(1)  # as in a worker: sums in the same order, the same results
+            for _ in range(self.n_workers):
+                feeder = threading.Thread(target=self._feed, daemon=True)
+                feeder.start()
+                self._feeders.append(feeder)
         return self
 
     def __exit__(self, *exc) -> None:
+        with self._ready:
+            self._closed = True
+            for _, future in self._queue:  # left over after an error: never started
+                future.cancel()
+            self._queue.clear()
+            self._ready.notify_all()
+        for feeder in self._feeders:
+            feeder.join()
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
-        if self._threads is not None:
-            torch.set_num_threads(self._threads)
+        torch.set_num_threads(self._threads)
 
     def submit(self, job: KeepSetJob | RefitJob) -> Future:
-        if self._executor is not None:
-            return self._executor.submit(_run_job, job)
         future: Future = Future()
-        try:
-            future.set_result(job.run(self.data, self.config))
-        except BaseException as error:  # raised again by result(), where the caller waits
-            future.set_exception(error)
+        with self._ready:
+            self._queue.append((job, future))
+            self._ready.notify()
         return future
+
+    def result(self, future: Future):
+        """The result of `future` (one of `submit`'s), training queued jobs here meanwhile."""
+        while not future.done():
+            item = self._next()
+            if item is None:  # every job left is on a worker
+                wait([future])
+            elif item[1].set_running_or_notify_cancel():
+                _settle(item[1], lambda job=item[0]: job.run(self.data, self.config))
+        return future.result()
+
+    def _next(self) -> tuple[KeepSetJob | RefitJob, Future] | None:
+        with self._ready:
+            return self._queue.popleft() if self._queue else None
+
+    def _feed(self) -> None:
+        """One worker's feeder: hand it the next queued job whenever it is free."""
+        while True:
+            with self._ready:
+                while not self._queue and not self._closed:
+                    self._ready.wait()
+                if self._closed:
+                    return
+                job, future = self._queue.popleft()
+            if future.set_running_or_notify_cancel():
+                _settle(future, lambda job=job: self._executor.submit(_run_job, job).result())
+
+
+def _settle(future: Future, work: Callable[[], object]) -> None:
+    """Run `work` and put its result, or the exception it raised, into `future`."""
+    try:
+        future.set_result(work())
+    except Exception as error:  # raised again by result(), where the caller waits
+        future.set_exception(error)
 
 
 def score_all(
@@ -157,7 +208,7 @@ def score_all(
         futures = [pool.submit(job) for job in jobs]
         results = []
         for index, future in enumerate(futures):
-            results.append(future.result())
+            results.append(pool.result(future))
             report(index, *results[-1])
     return results
 
