@@ -8,13 +8,19 @@ best-validation weights, the same rule for every row) and scored on the test spl
 - DynST, one fit at the recipe's sparsity (0.5), per variant of the method:
   ``before`` (the code before the ranking changes: drop by ``|m|``, ``floor(alpha*n)`` swaps,
   last-epoch weights; run from a checkout of that commit, given by --before-src),
-  ``magnitude`` (today's code with ``mask.drop_criterion: magnitude``: adds the swaps that happen
-  at high sparsity), ``saliency`` (today's default), ``consensus`` (saliency, ``--seeds 3``);
+  ``magnitude`` (``mask.drop_criterion: magnitude``: adds the swaps that happen at high
+  sparsity), ``saliency`` (drop by saliency, final ranking passes by fifths:
+  ``mask.rank_pass_fraction: 0.2``), ``consensus`` (saliency, ``--seeds 3``), ``dropout``
+  (saliency plus ``mask.sensor_dropout: 0.2``), ``smoothed`` (saliency plus
+  ``mask.signal_smoothing: 0.8``), ``thirds`` (today's defaults: saliency, passes by thirds),
+  also fitted with seeds 1 and 2 (fit noise) and its keep sets scored with training seeds 1 and 2
+  (scoring noise);
 - the rivals: random (seeds 0, 1, 2), variance, QR, greedy.
 
 Also per archive: the mean pairwise Jaccard of the keep sets of the three single-seed fits of the
-consensus run; on METR-LA the Jaccard of three consensus runs with disjoint seed sets; on the
-planted network how many drivers each ranking keeps at 0.9 (with stid and gwnet).
+consensus run and of the default's three seeds; on METR-LA the Jaccard of three consensus runs
+with disjoint seed sets; on the planted network how many drivers each ranking keeps at 0.9 (with
+stid and, with BENCH_GWNET=1, gwnet).
 
 Each job (a fit or a scored keep set) writes its own JSON under benchmarks/results/ranking/, so a
 run can be interrupted and resumed; jobs run in --workers processes with one torch thread each.
@@ -44,7 +50,12 @@ from _measure import REPO, RESULTS  # noqa: E402
 OUT = RESULTS / "ranking"
 SPARSITIES = (0.5, 0.7, 0.9)
 RIVALS = ("random", "variance", "qr", "greedy")
-VARIANTS = ("before", "magnitude", "saliency", "consensus")
+VARIANTS = ("before", "magnitude", "saliency", "consensus", "dropout", "smoothed", "thirds")
+DEFAULT = "thirds"  # today's default method: saliency, final ranking passes by thirds
+FIT_SEEDS = (1, 2)  # the default method is also fitted with these seeds (fit noise)
+SCORE_SEEDS = (1, 2)  # and its keep sets scored with these training seeds (scoring noise)
+SENSOR_DROPOUT = 0.2  # the ``dropout`` variant's mask.sensor_dropout
+SIGNAL_SMOOTHING = 0.8  # the ``smoothed`` variant's mask.signal_smoothing
 RANDOM_SEEDS = (0, 1, 2)
 
 # Every archive: how to ingest it and the recipe its fits and keep sets use. The station networks
@@ -173,14 +184,31 @@ def fit_specs(name: str, before_src: str | None) -> list[tuple]:
     """(key, variant, run, recipe, extra flags, sources) of every fit of the archive."""
     here, src = OUT / name, str(REPO / "src")
     base = write_recipe(here / "recipe.yaml", name)
+    # The variants measured before the final ranking's passes went from fifths to thirds
+    fifths = {"rank_pass_fraction": 0.2}
+    saliency = write_recipe(here / "recipe-saliency.yaml", name, mask=fifths)
     magnitude = write_recipe(
-        here / "recipe-magnitude.yaml", name, mask={"drop_criterion": "magnitude"}
+        here / "recipe-magnitude.yaml", name, mask={"drop_criterion": "magnitude", **fifths}
+    )
+    dropout = write_recipe(
+        here / "recipe-dropout.yaml", name, mask={"sensor_dropout": SENSOR_DROPOUT, **fifths}
+    )
+    smooth = write_recipe(
+        here / "recipe-smoothed.yaml", name, mask={"signal_smoothing": SIGNAL_SMOOTHING, **fifths}
     )
     specs = [
         ("magnitude", "magnitude", here / "run-magnitude", magnitude, [], src),
-        ("saliency", "saliency", here / "run-saliency", base, [], src),
-        ("consensus", "consensus", here / "run-consensus", base, ["--seeds", "3"], src),
-    ]
+        ("saliency", "saliency", here / "run-saliency", saliency, [], src),
+        ("consensus", "consensus", here / "run-consensus", saliency, ["--seeds", "3"], src),
+        ("dropout", "dropout", here / "run-dropout", dropout, [], src),
+        ("smoothed", "smoothed", here / "run-smoothed", smooth, [], src),
+        (DEFAULT, DEFAULT, here / f"run-{DEFAULT}", base, [], src),
+        *(
+            (f"{DEFAULT}-seed{k}", DEFAULT, here / f"run-{DEFAULT}-seed{k}", base,
+             ["--seed", str(k)], src)
+            for k in FIT_SEEDS
+        ),
+    ]  # fmt: skip
     if before_src:
         old = write_recipe(here / "recipe-before.yaml", name)
         old_recipe = yaml.safe_load(old.read_text())
@@ -189,12 +217,20 @@ def fit_specs(name: str, before_src: str | None) -> list[tuple]:
     if name == "metr-la":  # consensus stability: three consensus runs on disjoint seed sets
         for first in (3, 6):
             specs.append(
-                (f"consensus-seed{first}", "consensus", here / f"run-consensus-seed{first}", base,
-                 ["--seeds", "3", "--seed", str(first)], src)
+                (f"consensus-seed{first}", "consensus", here / f"run-consensus-seed{first}",
+                 saliency, ["--seeds", "3", "--seed", str(first)], src)
             )  # fmt: skip
     if name == "planted" and os.environ.get("BENCH_GWNET") == "1":
-        gw = write_recipe(here / "recipe-gwnet.yaml", name, model={"backbone": "gwnet"})
-        specs.append(("saliency-gwnet", "saliency", here / "run-saliency-gwnet", gw, [], src))
+        gwnet = {"backbone": "gwnet"}
+        for variant, mask in (
+            ("saliency", fifths),
+            ("dropout", {"sensor_dropout": SENSOR_DROPOUT, **fifths}),
+            ("smoothed", {"signal_smoothing": SIGNAL_SMOOTHING, **fifths}),
+            (DEFAULT, {}),
+        ):
+            key = f"{variant}-gwnet"
+            recipe = write_recipe(here / f"recipe-{key}.yaml", name, model=gwnet, mask=mask)
+            specs.append((key, variant, here / f"run-{key}", recipe, [], src))
     return specs
 
 
@@ -242,15 +278,24 @@ def run_archive(name: str, pool: ProcessPoolExecutor, before_src: str | None) ->
             jobs[(method, s)] = pool.submit(cached, path, score_job, name, recipe, keep)
     dense = pool.submit(cached, here / "score-dense.json", score_job, name, recipe, list(range(n)))
     fits = {}
+    reseeded = {k: write_recipe(here / f"recipe-train-seed{k}.yaml", name, train={"seed": k})
+                for k in SCORE_SEEDS}  # fmt: skip
     for key, future in futures.items():
         fits[key] = future.result()
         log(f"{name}: fit {key} done ({fits[key]['seconds']} s, {fits[key]['swaps']} swaps)")
-        if key not in VARIANTS:
+        if key not in VARIANTS and not key.startswith(f"{DEFAULT}-seed"):
             continue
         for s in SPARSITIES:
             keep = fits[key]["order"][: n_keep(n, s)]
             path = here / f"score-dynst-{key}-{s}.json"
             jobs[(f"dynst-{key}", s)] = pool.submit(cached, path, score_job, name, recipe, keep)
+            if key != DEFAULT:
+                continue
+            for k, again in reseeded.items():  # the same keep set, other training seeds
+                path = here / f"score-dynst-{key}-{s}-train-seed{k}.json"
+                jobs[(f"dynst-{key}-train-seed{k}", s)] = pool.submit(
+                    cached, path, score_job, name, again, keep
+                )
     scores = {f"{m}@{s}": f.result() for (m, s), f in jobs.items()}
     return {
         "n_sensors": n,
@@ -280,6 +325,17 @@ def table(result: dict) -> dict:
                 row[variant] = scores[key]["mae"]
                 row[f"{variant}_vs_best"] = scores[key]["mae"] / row[best]
                 row[f"{variant}_vs_random"] = scores[key]["mae"] / row["random"]
+        suffixes = ("", *(f"-seed{k}" for k in FIT_SEEDS))
+        seeded = [f"dynst-{DEFAULT}{suffix}@{s}" for suffix in suffixes]
+        if all(key in scores for key in seeded):  # the default method over three fit seeds
+            row["fit_seeds_mean"] = float(np.mean([scores[key]["mae"] for key in seeded]))
+            row["fit_seeds_mean_vs_best"] = row["fit_seeds_mean"] / row[best]
+            row["fit_seeds_mean_vs_random"] = row["fit_seeds_mean"] / row["random"]
+        suffixes = ("", *(f"-train-seed{k}" for k in SCORE_SEEDS))
+        again = [f"dynst-{DEFAULT}{suffix}@{s}" for suffix in suffixes]
+        if all(key in scores for key in again):  # one keep set, three training seeds
+            maes = [scores[key]["mae"] for key in again]
+            row["score_spread"] = (max(maes) - min(maes)) / float(np.mean(maes))
         out[str(s)] = row
     return out
 
@@ -292,6 +348,12 @@ def stability(name: str, result: dict) -> dict:
     consensus = fits.get("consensus", {}).get("consensus")
     if consensus:
         out["single_seed_jaccard"] = consensus["mean_pairwise_jaccard"]
+    single = [DEFAULT, *(f"{DEFAULT}-seed{k}" for k in FIT_SEEDS)]
+    if all(k in fits for k in single):
+        keeps = np.zeros((len(single), n), dtype=bool)
+        for row, k in enumerate(single):
+            keeps[row, fits[k]["kept_in_fit"]] = True
+        out[f"{DEFAULT}_jaccard_of_fit_seeds_0_2"] = mean_pairwise_jaccard(keeps)
     runs = [k for k in ("consensus", "consensus-seed3", "consensus-seed6") if k in fits]
     if len(runs) == 3:
         keeps = np.zeros((len(runs), n), dtype=bool)
@@ -313,7 +375,7 @@ def stability(name: str, result: dict) -> dict:
 REAL = ("metr-la", "era5-uk", "de-pm10", "ie-wind")
 
 
-def target_lines(results: dict, variant: str = "saliency") -> list[str]:
+def target_lines(results: dict, variant: str = DEFAULT) -> list[str]:
     """The targets: at or below the best rival and never worse than random (real archives),
     every planted driver kept at 0.9, consensus Jaccard on METR-LA at least 0.7."""
     lines = []
@@ -325,14 +387,22 @@ def target_lines(results: dict, variant: str = "saliency") -> list[str]:
                 continue
             best, rnd = row[f"{variant}_vs_best"], row[f"{variant}_vs_random"]
             verdict = "hit" if best <= 1.0 and rnd <= 1.0 else "missed"
+            seeds = ""
+            if "fit_seeds_mean_vs_best" in row:
+                seeds = (
+                    f"; mean of fit seeds 0-2 / best {row['fit_seeds_mean_vs_best']:.3f}, "
+                    f"/ random {row['fit_seeds_mean_vs_random']:.3f}"
+                )
+            if "score_spread" in row:
+                seeds += f"; one keep set over 3 training seeds: spread {row['score_spread']:.1%}"
             lines.append(
                 f"- {name} S={s}: DynST ({variant}) / best rival ({row['best_rival']}) "
-                f"{best:.3f}, / random {rnd:.3f}: {verdict}"
+                f"{best:.3f}, / random {rnd:.3f}: {verdict}{seeds}"
             )
     if "planted" in results:
         kept = stability("planted", results["planted"]).get("drivers_kept_at_0.9", {})
         n = ARCHIVES["planted"]["synthetic"]["n_drivers"]
-        for key in ("saliency", "saliency-gwnet"):
+        for key in (variant, f"{variant}-gwnet"):
             if key in kept:
                 verdict = "hit" if kept[key] == n else "missed"
                 lines.append(f"- planted, {key}: {kept[key]} of {n} drivers kept at 0.9: {verdict}")
@@ -356,7 +426,7 @@ def markdown(results: dict, command: str) -> str:
         "validation weights for every row; random: mean of seeds 0-2). `x / best` is DynST's MAE "
         "over the best rival's (below 1: DynST better); `x / rnd` over random's mean.",
         "",
-        "## Targets (default method: saliency, one seed)",
+        f"## Targets (default method: {DEFAULT}, one seed)",
         "",
         *target_lines(results),
         "",

@@ -56,6 +56,22 @@ def _fake_saliency(gate_of):
     return measure
 
 
+def _patch_measures(monkeypatch, saliency, measure):
+    """Both measures of `saliency` from `measure(prep, starts, batch_size)`, which reads which
+    sensors are on from the gate (elimination passes name them instead)."""
+
+    def measure_on(prep, starts, batch_size, on):
+        gate = prep.model.gate
+        before = gate.keep.clone()
+        gate.set_keep(on, -1)
+        values = np.where(on, measure(prep, starts, batch_size), 0.0)
+        gate.keep.copy_(before)
+        return values
+
+    monkeypatch.setattr(saliency, "measure_saliency", measure)
+    monkeypatch.setattr(saliency, "measure_on_saliency", measure_on)
+
+
 def test_elimination_keeps_one_of_two_sensors_that_stand_in_for_each_other(monkeypatch):
     from types import SimpleNamespace
 
@@ -64,13 +80,39 @@ def test_elimination_keeps_one_of_two_sensors_that_stand_in_for_each_other(monke
 
     gate = SensorGate(4)
     prep = SimpleNamespace(model=SimpleNamespace(gate=gate))
-    monkeypatch.setattr(saliency, "measure_saliency", _fake_saliency(gate))
+    _patch_measures(monkeypatch, saliency, _fake_saliency(gate))
     order, worth = saliency.saliency_ranking(prep, np.arange(3), 2)
     # Ranked once, 0 and 1 (0.1 each) would both fall below 2 (0.5) and a 2-sensor plan would
     # lose them both; eliminated one at a time, the survivor of the pair is worth 1.0.
     assert order.tolist() == [0, 2, 1, 3]
     assert worth.tolist() == [1.0, 0.1, 0.5, 0.05]
     assert gate.keep.tolist() == [1.0, 1.0, 1.0, 1.0]  # the gate is left as it was
+
+
+@pytest.mark.parametrize(("fraction", "passes"), [(1 / 3, 7 + 7), (0.2, 9 + 9), (0.99, 2 + 2)])
+def test_each_ranking_pass_settles_its_share_of_the_undecided_sensors(
+    monkeypatch, fraction, passes
+):
+    from types import SimpleNamespace
+
+    from dynst_cli import saliency
+    from dynst_cli.mask.gate import SensorGate
+
+    gate = SensorGate(20)
+    gate.set_keep(np.arange(20) < 10, 0)
+    prep = SimpleNamespace(model=SimpleNamespace(gate=gate))
+    calls = []
+
+    def measure(prep, starts, batch_size):
+        calls.append(int(prep.model.gate.keep.sum()))
+        return np.linspace(1.0, 2.0, 20)  # the higher the index, the more a sensor is worth
+
+    _patch_measures(monkeypatch, saliency, measure)
+    order, _ = saliency.saliency_ranking(prep, np.arange(3), 2, pass_fraction=fraction)
+    # 10 kept sensors: a third settles 3, 2, 1, 1, 1, 1, 1 (floor, at least one); a fifth 2,
+    # then 1 at a time; 0.99 settles 9, then 1. The 10 dropped ones are added the same way.
+    assert len(calls) == passes
+    assert order.tolist() == [*range(9, -1, -1), *range(19, 9, -1)]
 
 
 def test_best_weights_keep_the_lowest_validation_error():
@@ -159,3 +201,30 @@ def test_a_consensus_run_gives_plans_with_selection_frequency_and_jaccard(tmp_pa
         for r in json.loads((run / "ranking.json").read_text())
     }
     assert {s["sensor_id"]: s["selection_frequency"] for s in plan["sensors"]} == ranking
+
+
+def test_the_drop_signal_is_smoothed_over_update_intervals():
+    from dynst_cli.train import smoothed
+
+    first = np.array([1.0, 0.0])
+    assert smoothed(first, None, 0.8) is first  # the first update has no history
+    assert smoothed(first, np.array([0.0, 1.0]), 0.8).tolist() == pytest.approx([0.2, 0.8])
+    assert smoothed(first, np.array([0.0, 1.0]), 0.0) is first  # 0: the last interval alone
+
+
+@pytest.mark.slow  # trains a model
+def test_saliency_of_the_sensors_on_is_the_same_read_from_them_alone(tmp_path, twelve_sensors):
+    from dynst_cli import saliency
+    from dynst_cli.prune import load_for_run
+    from dynst_cli.run import RunDir
+
+    fit_run(twelve_sensors, tmp_path / "run", tiny_config())
+    _, _, prep = load_for_run(RunDir(tmp_path / "run"))
+    on = np.arange(12) % 3 != 0
+    prep.model.gate.set_keep(on, -1)
+    starts = prep.splits["val"].window_starts
+    full = saliency.measure_saliency(prep, starts, 4)
+    alone = saliency.measure_on_saliency(prep, starts, 4, on)
+    assert alone[~on].tolist() == [0.0] * 4
+    assert alone[on] == pytest.approx(full[on], rel=1e-4)
+    assert (alone[on] > 0).all()

@@ -50,6 +50,19 @@ class MaskConfig:
     # archive with missing readings and on the planted network, and about as well elsewhere
     # (benchmarks/RESULTS.md, "Ranking quality"; README, "The method").
     drop_criterion: str = "saliency"
+    # Share of the kept sensors hidden from each training window while the mask is learned (not in
+    # the final frozen-mask epochs). The backbone learns not to lean on any one sensor, so what a
+    # sensor is worth is measured on a model that can compensate for its loss, as the reduced
+    # network will have to.
+    sensor_dropout: float = 0.0
+    # Saliency criterion only: weight of the earlier update intervals in the signal that decides
+    # drops and regrows, s <- beta*s + (1-beta)*(mean saliency of the last interval); 0 decides
+    # on the last interval alone (a few batches), a noisy sample of what a sensor is worth.
+    signal_smoothing: float = 0.0
+    # Saliency criterion only: share of the undecided sensors each pass of the final ranking
+    # settles (saliency.py). Smaller is finer and slower: about ln(N) / -ln(1 - share) passes
+    # over the validation windows for the kept sensors, as many for the dropped ones.
+    rank_pass_fraction: float = 1 / 3
 
 
 @dataclass
@@ -226,6 +239,9 @@ RULES = {
         "update_every": Rule("int", 1),
         "score_lr_scale": Rule("float", 0.0, lo_open=True),
         "drop_criterion": Rule("str", choices=DROP_CRITERIA),
+        "sensor_dropout": Rule("float", 0.0, 1.0, hi_open=True),
+        "signal_smoothing": Rule("float", 0.0, 1.0, hi_open=True),
+        "rank_pass_fraction": Rule("float", 0.0, 1.0, lo_open=True),
     },
     "model": {
         "backbone": Rule("str"),

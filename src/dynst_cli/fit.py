@@ -197,7 +197,7 @@ def final_ranking(prep: Prepared, config: FitConfig) -> Ranking:
     starts = prep.splits["val"].window_starts
     if not starts.size:
         starts = prep.splits["train"].window_starts
-    order, worth = saliency_ranking(prep, starts, EVAL_BATCH)
+    order, worth = saliency_ranking(prep, starts, EVAL_BATCH, config.mask.rank_pass_fraction)
     return Ranking(order=order, scores=worth, kept=keep)
 
 
@@ -291,6 +291,7 @@ def _save_checkpoint(run: RunDir, prep: Prepared, optimizer, state: TrainState) 
             "history": state.history,
             "dense": state.dense,
             "best": state.best.state() if state.best else None,
+            "signal": None if state.signal is None else torch.from_numpy(state.signal),
             "torch_rng": torch.get_rng_state(),
         },
     )
@@ -303,7 +304,10 @@ def _restore(run: RunDir, prep: Prepared, optimizer) -> TrainState:
         optimizer.load_state_dict(ckpt["optimizer"])
         torch.set_rng_state(ckpt["torch_rng"])
         best = BestWeights.from_state(ckpt["best"])
-        return TrainState(ckpt["epoch"], ckpt["step"], ckpt["history"], ckpt["dense"], best)
+        state = TrainState(ckpt["epoch"], ckpt["step"], ckpt["history"], ckpt["dense"], best)
+        signal = ckpt.get("signal")  # absent from checkpoints written before smoothing
+        state.signal = None if signal is None else signal.numpy()
+        return state
     except (KeyError, RuntimeError, ValueError) as exc:
         raise InputError(
             f"{run.file(CHECKPOINT)} does not match this configuration ({exc}); start a new run"

@@ -4,100 +4,140 @@ The saliency ``|g dL/dg|`` of a sensor is the first-order rise of the loss if it
 zero, given every other sensor that is on. Ranked once, two sensors that stand in for each other
 both look cheap (each is covered by the other) and a plan at a higher sparsity would drop both.
 So the fit's final kept set is ranked by iterative elimination: measure, switch off the least
-salient fifth of the sensors still on, measure again, until one is left; the sensors that
+salient share (`mask.rank_pass_fraction`, a third by default) of the sensors still on, measure
+again, until one is left; the sensors that
 survive longest rank first. The dropped sensors are ranked the other way round, by iterative
-addition to the kept set: the most salient fifth (at the gate value they would be regrown with)
+addition to the kept set: the most salient share (at the gate value they would be regrown with)
 first. The trained weights are not changed; only the gate's keep vector moves between passes and
 is restored at the end. A sensor's score is its saliency in the pass that decided it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
+import torch
 
 from dynst_cli.mask.loss import masked_mae
 from dynst_cli.train import Prepared
 
-PASS_FRACTION = 0.2  # share of the undecided sensors settled by each pass (at least one)
+
+@contextlib.contextmanager
+def _gradients_for_the_gate_only(model):
+    """Evaluation mode, gradients for the gate's scores and none for the backbone's weights.
+
+    The gradients are taken only to read the gate's saliency, so the weights are left out of the
+    backward pass (their gradients would be thrown away). Restored on exit.
+    """
+    weights = list(model.backbone.parameters())
+    needed = [w.requires_grad for w in weights]
+    was_frozen = not model.gate.scores.requires_grad
+    model.eval()
+    model.gate.scores.requires_grad_(True)
+    for w in weights:
+        w.requires_grad_(False)
+    try:
+        yield
+    finally:
+        model.gate.scores.requires_grad_(not was_frozen)
+        for w, need in zip(weights, needed, strict=True):
+            w.requires_grad_(need)
 
 
 def measure_saliency(prep: Prepared, starts: np.ndarray, batch_size: int) -> np.ndarray:
     """Mean saliency ``|g dL/dg|`` of every sensor over the windows `starts`, shape (N,).
 
-    No weight changes: the gradients are taken only to read the gate's saliency hook, so the
-    backbone's weights are left out of the backward pass (their gradients would be thrown away).
-    Dropped sensors are measured at the gate value they would be regrown with.
+    Read from the gate's hook, so dropped sensors are measured too, at the gate value they
+    would be regrown with.
     """
     model, gate = prep.model, prep.model.gate
-    model.eval()
-    weights = list(model.backbone.parameters())
-    needed = [w.requires_grad for w in weights]
-    was_frozen = not gate.scores.requires_grad
-    gate.scores.requires_grad_(True)
-    for w in weights:
-        w.requires_grad_(False)
     gate.reset_grad_accum()
-    gate.tracking = True
-    try:
-        for batch in prep.source.batches(starts, batch_size):
-            batch = batch.to(prep.device)
-            pred = model(batch.x, batch.tod, batch.dow)
-            masked_mae(pred, batch.y, batch.observed).backward()
-            gate.scores.grad = None
-    finally:
-        gate.tracking = False
-        gate.scores.requires_grad_(not was_frozen)
-        for w, need in zip(weights, needed, strict=True):
-            w.requires_grad_(need)
+    with _gradients_for_the_gate_only(model):
+        gate.tracking = True
+        try:
+            for batch in prep.source.batches(starts, batch_size):
+                batch = batch.to(prep.device)
+                pred = model(batch.x, batch.tod, batch.dow)
+                masked_mae(pred, batch.y, batch.observed).backward()
+                gate.scores.grad = None
+        finally:
+            gate.tracking = False
     saliency = gate.saliency_accum.cpu().numpy() / max(int(gate.n_accum), 1)
     gate.reset_grad_accum()
     return saliency.astype(np.float64)
 
 
+def measure_on_saliency(
+    prep: Prepared, starts: np.ndarray, batch_size: int, on: np.ndarray
+) -> np.ndarray:
+    """Mean saliency of the sensors that are on (bool `on`, shape (N,)), 0 for the others.
+
+    Only the sensors that are on are read (`ForecastModel.forward_kept`), so a pass costs less
+    the fewer are left. For a sensor that is on ``g = m``, so ``|g dL/dg| = |m dL/dm|``, taken
+    batch by batch as the gate's hook does; the same figure as `measure_saliency` gives them.
+    """
+    model, gate = prep.model, prep.model.gate
+    kept = torch.as_tensor(np.flatnonzero(on), device=prep.device)
+    total, n_batches = torch.zeros(kept.numel(), device=prep.device), 0
+    with _gradients_for_the_gate_only(model):
+        for batch in prep.source.batches(starts, batch_size):
+            batch = batch.to(prep.device)
+            pred = model.forward_kept(batch.x[:, :, kept], kept, batch.tod, batch.dow)
+            loss = masked_mae(pred, batch.y, batch.observed)
+            (grad,) = torch.autograd.grad(loss, gate.scores)
+            total += (grad[kept] * gate.scores.detach()[kept]).abs()
+            n_batches += 1
+    saliency = np.zeros(on.size)
+    saliency[on] = total.cpu().numpy() / max(n_batches, 1)
+    return saliency
+
+
 def saliency_ranking(
-    prep: Prepared, starts: np.ndarray, batch_size: int
+    prep: Prepared, starts: np.ndarray, batch_size: int, pass_fraction: float = 1 / 3
 ) -> tuple[np.ndarray, np.ndarray]:
     """Order of every sensor (most important first) and its deciding saliency, shape (N,) each.
 
     Kept sensors (by the gate's keep vector) come first, by iterative elimination; then the
-    dropped ones, by iterative addition.
+    dropped ones, by iterative addition. Each pass settles `pass_fraction` of the undecided
+    sensors (at least one): about ``ln(N) / -ln(1 - pass_fraction)`` passes on each side, each
+    a forward and backward pass over the windows `starts`.
     """
     gate = prep.model.gate
     keep = gate.keep.detach().cpu().numpy() > 0.5
     dropped_at = gate.dropped_at.clone()
     worth = np.zeros(keep.size)
     try:
-        kept_order = _eliminate(prep, starts, batch_size, keep, worth)
-        dropped_order = _add(prep, starts, batch_size, keep, worth)
+        passes = (prep, starts, batch_size, pass_fraction)
+        kept_order = _eliminate(*passes, keep, worth)
+        dropped_order = _add(*passes, keep, worth)
     finally:
         gate.set_keep(keep, -1)
         gate.dropped_at.copy_(dropped_at)
     return np.concatenate([kept_order, dropped_order]), worth
 
 
-def _pass_size(n_undecided: int) -> int:
-    return max(1, math.floor(PASS_FRACTION * n_undecided))
+def _pass_size(n_undecided: int, fraction: float) -> int:
+    return max(1, math.floor(fraction * n_undecided))
 
 
-def _eliminate(prep, starts, batch_size, keep: np.ndarray, worth: np.ndarray) -> np.ndarray:
+def _eliminate(prep, starts, batch_size, fraction, keep: np.ndarray, worth) -> np.ndarray:
     """Kept sensors, the last to be eliminated first."""
     on, eliminated = keep.copy(), []
     while on.any():
-        prep.model.gate.set_keep(on, -1)
-        saliency = measure_saliency(prep, starts, batch_size)
+        saliency = measure_on_saliency(prep, starts, batch_size, on)
         candidates = np.flatnonzero(on)
         # Least salient first; ties by index, the higher index goes first.
         weakest = candidates[np.lexsort((-candidates, saliency[candidates]))]
-        chosen = weakest[: _pass_size(candidates.size)]
+        chosen = weakest[: _pass_size(candidates.size, fraction)]
         worth[chosen] = saliency[chosen]
         eliminated.extend(chosen.tolist())
         on[chosen] = False
     return np.array(eliminated[::-1], dtype=np.int64)
 
 
-def _add(prep, starts, batch_size, keep: np.ndarray, worth: np.ndarray) -> np.ndarray:
+def _add(prep, starts, batch_size, fraction, keep: np.ndarray, worth) -> np.ndarray:
     """Dropped sensors, the first to be added first."""
     on, added = keep.copy(), []
     while not on.all():
@@ -105,7 +145,7 @@ def _add(prep, starts, batch_size, keep: np.ndarray, worth: np.ndarray) -> np.nd
         saliency = measure_saliency(prep, starts, batch_size)
         candidates = np.flatnonzero(~on)
         strongest = candidates[np.lexsort((candidates, -saliency[candidates]))]
-        chosen = strongest[: _pass_size(candidates.size)]
+        chosen = strongest[: _pass_size(candidates.size, fraction)]
         worth[chosen] = saliency[chosen]
         added.extend(chosen.tolist())
         on[chosen] = True

@@ -70,6 +70,7 @@ class TrainState:
     history: list[dict] = field(default_factory=list)
     dense: dict | None = None  # val/test metrics of the dense model at the end of the warm-up
     best: BestWeights | None = None  # the best-validation epoch with the final mask so far
+    signal: np.ndarray | None = None  # smoothed drop-and-regrow saliency (mask.signal_smoothing)
 
 
 class BestWeights:
@@ -191,24 +192,39 @@ def check_finite_loss(loss: float, batch, source: WindowSource) -> None:
 def mask_signals(gate, criterion: str) -> tuple[np.ndarray, np.ndarray]:
     """``(drop_score, regrow_score)`` of every sensor under `criterion` (summed over ranks).
 
-    ``saliency``: both are the accumulated ``|g dL/dg|`` (dropped sensors at their regrow gate
-    value), one scale for kept and dropped sensors. ``magnitude``: ``|m|`` to drop, the
-    accumulated ``|dL/dg|`` to regrow, as in the DynST paper.
+    ``saliency``: both are the mean ``|g dL/dg|`` per batch of the update interval (dropped
+    sensors at their regrow gate value), one scale for kept and dropped sensors. ``magnitude``:
+    ``|m|`` to drop, the accumulated ``|dL/dg|`` to regrow, as in the DynST paper.
     """
     if criterion == "saliency":
         saliency = dist.all_reduce_sum(gate.saliency_accum.clone()).cpu().numpy()
+        saliency = saliency.astype(np.float64) / max(int(gate.n_accum), 1)
         return saliency, saliency
     grad = dist.all_reduce_sum(gate.grad_accum.clone()).cpu().numpy()
     return gate.scores.detach().cpu().numpy(), grad
 
 
+def smoothed(signal: np.ndarray, previous: np.ndarray | None, beta: float) -> np.ndarray:
+    """``beta * previous + (1 - beta) * signal``; `signal` itself at the first update."""
+    if previous is None or beta <= 0:
+        return signal
+    return beta * previous + (1.0 - beta) * signal
+
+
 def update_mask(
-    gate, schedule: SparsitySchedule, step: int, select: Select, criterion: str
+    gate, schedule: SparsitySchedule, step: int, select: Select, mask, state: TrainState
 ) -> tuple[int, int]:
-    """Apply the schedule's decision at `step`; returns (sensors dropped, sensors regrown)."""
+    """Apply the schedule's decision at `step`; returns (sensors dropped, sensors regrown).
+
+    `mask` is the `MaskConfig`; with the saliency criterion the signal is smoothed over update
+    intervals (`mask.signal_smoothing`) and kept in `state.signal` (checkpointed).
+    """
     keep = gate.keep.detach().cpu().numpy() > 0.5
     scores = gate.scores.detach().cpu().numpy()
-    drop_score, regrow_score = mask_signals(gate, criterion)
+    drop_score, regrow_score = mask_signals(gate, mask.drop_criterion)
+    if mask.drop_criterion == "saliency":
+        drop_score = regrow_score = smoothed(drop_score, state.signal, mask.signal_smoothing)
+        state.signal = drop_score
     n = keep.size
     # The update after step t sets the mask of step t+1, so the ramp reaches the target exactly.
     new = prune_to(keep, drop_score, n - schedule.n_off_after(step, n), select)
@@ -255,6 +271,7 @@ def run_epochs(
     total = config.train.epochs * steps_per_epoch(len(prep.splits["train"].window_starts), config)
     schedule = SparsitySchedule.from_config(config.mask, total)
     state.best = state.best or BestWeights()
+    gate.dropout, gate.dropout_seed = config.mask.sensor_dropout, config.train.seed
     for epoch in range(state.epoch, config.train.epochs):
         losses, dropped, regrown = [], 0, 0
         mask_final = schedule.target == 0.0 or state.step >= schedule.update_end
@@ -264,6 +281,7 @@ def run_epochs(
                 state.dense = evaluate_on_main(prep)
             # Tracked from the first step, so that the first ramp update weighs the whole warm-up.
             gate.tracking = phase != "finetune"
+            gate.dropout_step = state.step
             gate.scores.requires_grad_(phase != "finetune")  # the mask is frozen at the end
             if phase == "finetune" and forward_model is ddp_model is not None:
                 # DDP waits for a gradient of every parameter it was built with: build it again
@@ -276,7 +294,7 @@ def run_epochs(
             )
             check_finite_loss(losses[-1], batch, prep.source)
             if schedule.is_update_step(state.step):
-                d, r = update_mask(gate, schedule, state.step, select, config.mask.drop_criterion)
+                d, r = update_mask(gate, schedule, state.step, select, config.mask, state)
                 dropped, regrown = dropped + d, regrown + r
             state.step += 1
         state.epoch = epoch + 1
@@ -297,7 +315,7 @@ def run_epochs(
             }
         )
         on_epoch(state)
-    gate.tracking = False
+    gate.tracking, gate.dropout = False, 0.0
     if state.dense is None:  # the warm-up covered every step (e.g. sparsity 0)
         state.dense = evaluate_on_main(prep)
     state.best.restore(model)

@@ -127,3 +127,23 @@ def test_reset_clears_every_accumulator():
     _tracked_loss(gate, torch.randn(2, 3, 4), torch.randn(3, 4)).backward()
     gate.reset_grad_accum()
     assert not gate.grad_accum.any() and not gate.saliency_accum.any() and int(gate.n_accum) == 0
+
+
+def test_sensor_dropout_hides_whole_sensors_of_a_window_only_while_learning_the_mask():
+    gate = _gate(50, [True] * 50)
+    gate.dropout, gate.dropout_seed, gate.dropout_step = 0.3, 7, 11
+    gate.tracking = True  # the drop-and-regrow phases
+    x = torch.ones(64, 50, 4)
+    gate.train()
+    out = gate(x)
+    assert gate(x).equal(out)  # the pattern depends on (seed, step) alone
+    hidden = out.sum(dim=2) == 0
+    assert (out[~hidden] > 0).all()  # a sensor of a window is hidden whole or not at all
+    assert 0.25 < hidden.float().mean() < 0.35
+    gate.dropout_step = 12
+    assert not gate(x).equal(out)
+    gate.tracking = False  # the frozen-mask epochs and fine-tunes see every kept sensor
+    assert (gate(x).sum(dim=2) > 0).all()
+    gate.tracking = True
+    gate.eval()  # and so do validation, saliency passes and prediction
+    assert (gate(x).sum(dim=2) > 0).all()

@@ -45,6 +45,12 @@ class SensorGate(nn.Module):
         Optimiser step at which each sensor was last dropped; -1 if never.
     tracking : bool
         Accumulate the regrow signal in backward passes (off by default: it costs a hook).
+    dropout : float
+        Sensor dropout: while training and tracking, each kept sensor of each window is hidden
+        with this probability (0: off).
+    dropout_seed, dropout_step : int
+        The pattern of a training step is drawn from ``(dropout_seed, dropout_step)`` alone, so a
+        resumed fit hides the same sensors as an uninterrupted one.
     """
 
     def __init__(self, n_sensors: int) -> None:
@@ -56,6 +62,9 @@ class SensorGate(nn.Module):
         self.register_buffer("n_accum", torch.zeros((), dtype=torch.int64))
         self.register_buffer("dropped_at", torch.full((n_sensors,), -1, dtype=torch.int64))
         self.tracking = False
+        self.dropout = 0.0
+        self.dropout_seed = 0
+        self.dropout_step = 0
 
     @property
     def n_sensors(self) -> int:
@@ -82,7 +91,14 @@ class SensorGate(nn.Module):
         gated = x_kept * self.gates()[None, :, None]
         if self.tracking and gated.requires_grad:
             gated.register_hook(self._accumulate_hook(x.detach()))
+        if self.training and self.tracking and self.dropout > 0:
+            gated = gated * self._dropout_pattern(gated.shape[:2]).to(gated)[..., None]
         return gated
+
+    def _dropout_pattern(self, shape: torch.Size) -> torch.Tensor:
+        """1 where a sensor of a window is seen this step, 0 where dropout hides it (CPU)."""
+        generator = torch.Generator().manual_seed(self.dropout_seed * 1_000_003 + self.dropout_step)
+        return (torch.rand(tuple(shape), generator=generator) >= self.dropout).float()
 
     def forward_subset(self, x_kept: torch.Tensor, kept_idx: torch.Tensor) -> torch.Tensor:
         """Gate only the sensors that are read, as `predict` does with a plan.
