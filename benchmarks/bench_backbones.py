@@ -28,6 +28,7 @@ import json
 import resource
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -41,7 +42,6 @@ import xarray as xr
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _bench import DYNST, REPO, ingest, merge_json, stamp, stamp_lines  # noqa: E402
 from _legacy_backbones import LegacyGraphWaveNet, LegacySimVP  # noqa: E402
-from _measure import run_measured  # noqa: E402
 from dynst_cli.backbones import BACKBONES  # noqa: E402
 from dynst_cli.config import FitConfig, load_recipe  # noqa: E402
 from dynst_cli.data import load_dataset  # noqa: E402
@@ -137,7 +137,19 @@ def synthetic_archive(path: Path, n_sensors: int = 60, n_steps: int = 4000) -> P
 
 
 def timed_cli(*args: str) -> float:
-    return run_measured([*DYNST, "--quiet", *args], cwd=REPO)["seconds"]
+    return run_timed([*DYNST, "--quiet", *args])["seconds"]
+
+
+def run_timed(cmd: list[str]) -> dict:
+    """Wall seconds and stdout of `cmd`, nothing else running beside it.
+
+    Not `run_measured`: its memory poller reads /proc for every process of the tree 20 times a
+    second, CPU that a 2-core machine takes from the command, and more of it the more worker
+    processes there are, which would bias a speed-up against them.
+    """
+    started = time.perf_counter()
+    done = subprocess.run(cmd, cwd=REPO, check=True, capture_output=True, text=True)
+    return {"seconds": time.perf_counter() - started, "stdout": done.stdout}
 
 
 def cpu_seconds_of_children() -> float:
@@ -189,8 +201,8 @@ def compare_times(work: Path, epochs: int, seeds: int = 1) -> dict:
         str(epochs),
         "--json",
     ]
-    t1 = run_measured([*DYNST, "--quiet", "compare", str(one), *common, "--nproc", "1"], cwd=REPO)
-    t2 = run_measured([*DYNST, "--quiet", "compare", str(two), *common, "--nproc", "2"], cwd=REPO)
+    t1 = run_timed([*DYNST, "--quiet", "compare", str(one), *common, "--nproc", "1"])
+    t2 = run_timed([*DYNST, "--quiet", "compare", str(two), *common, "--nproc", "2"])
     r1, r2 = json.loads(t1["stdout"]), json.loads(t2["stdout"])
     diff = max(
         abs(a[k] - b[k])

@@ -50,9 +50,12 @@ from _measure import REPO, RESULTS  # noqa: E402
 OUT = RESULTS / "ranking"
 SPARSITIES = (0.5, 0.7, 0.9)
 RIVALS = ("random", "variance", "qr", "greedy")
-VARIANTS = ("before", "magnitude", "saliency", "consensus", "dropout", "smoothed", "thirds")
+VARIANTS = (
+    "before", "magnitude", "saliency", "consensus", "dropout", "smoothed", "thirds", "forward"
+)  # fmt: skip
 DEFAULT = "thirds"  # today's default method: saliency, final ranking passes by thirds
-FIT_SEEDS = (1, 2)  # the default method is also fitted with these seeds (fit noise)
+FIT_SEEDS = (1, 2)  # these variants are also fitted with these seeds (fit noise)
+SEEDED = ("thirds", "forward")
 SCORE_SEEDS = (1, 2)  # and its keep sets scored with these training seeds (scoring noise)
 SENSOR_DROPOUT = 0.2  # the ``dropout`` variant's mask.sensor_dropout
 SIGNAL_SMOOTHING = 0.8  # the ``smoothed`` variant's mask.signal_smoothing
@@ -202,13 +205,15 @@ def fit_specs(name: str, before_src: str | None) -> list[tuple]:
         ("consensus", "consensus", here / "run-consensus", saliency, ["--seeds", "3"], src),
         ("dropout", "dropout", here / "run-dropout", dropout, [], src),
         ("smoothed", "smoothed", here / "run-smoothed", smooth, [], src),
-        (DEFAULT, DEFAULT, here / f"run-{DEFAULT}", base, [], src),
-        *(
-            (f"{DEFAULT}-seed{k}", DEFAULT, here / f"run-{DEFAULT}-seed{k}", base,
+    ]
+    forward = write_recipe(here / "recipe-forward.yaml", name, mask={"rank_kept_by": "forward"})
+    for variant, recipe in (("thirds", base), ("forward", forward)):
+        specs.append((variant, variant, here / f"run-{variant}", recipe, [], src))
+        specs += [
+            (f"{variant}-seed{k}", variant, here / f"run-{variant}-seed{k}", recipe,
              ["--seed", str(k)], src)
             for k in FIT_SEEDS
-        ),
-    ]  # fmt: skip
+        ]  # fmt: skip
     if before_src:
         old = write_recipe(here / "recipe-before.yaml", name)
         old_recipe = yaml.safe_load(old.read_text())
@@ -227,6 +232,7 @@ def fit_specs(name: str, before_src: str | None) -> list[tuple]:
             ("dropout", {"sensor_dropout": SENSOR_DROPOUT, **fifths}),
             ("smoothed", {"signal_smoothing": SIGNAL_SMOOTHING, **fifths}),
             (DEFAULT, {}),
+            ("forward", {"rank_kept_by": "forward"}),
         ):
             key = f"{variant}-gwnet"
             recipe = write_recipe(here / f"recipe-{key}.yaml", name, model=gwnet, mask=mask)
@@ -283,7 +289,7 @@ def run_archive(name: str, pool: ProcessPoolExecutor, before_src: str | None) ->
     for key, future in futures.items():
         fits[key] = future.result()
         log(f"{name}: fit {key} done ({fits[key]['seconds']} s, {fits[key]['swaps']} swaps)")
-        if key not in VARIANTS and not key.startswith(f"{DEFAULT}-seed"):
+        if key not in VARIANTS and not any(key.startswith(f"{v}-seed") for v in SEEDED):
             continue
         for s in SPARSITIES:
             keep = fits[key]["order"][: n_keep(n, s)]
@@ -325,12 +331,14 @@ def table(result: dict) -> dict:
                 row[variant] = scores[key]["mae"]
                 row[f"{variant}_vs_best"] = scores[key]["mae"] / row[best]
                 row[f"{variant}_vs_random"] = scores[key]["mae"] / row["random"]
-        suffixes = ("", *(f"-seed{k}" for k in FIT_SEEDS))
-        seeded = [f"dynst-{DEFAULT}{suffix}@{s}" for suffix in suffixes]
-        if all(key in scores for key in seeded):  # the default method over three fit seeds
-            row["fit_seeds_mean"] = float(np.mean([scores[key]["mae"] for key in seeded]))
-            row["fit_seeds_mean_vs_best"] = row["fit_seeds_mean"] / row[best]
-            row["fit_seeds_mean_vs_random"] = row["fit_seeds_mean"] / row["random"]
+        for variant in SEEDED:  # over three fit seeds
+            suffixes = ("", *(f"-seed{k}" for k in FIT_SEEDS))
+            seeded = [f"dynst-{variant}{suffix}@{s}" for suffix in suffixes]
+            if all(key in scores for key in seeded):
+                mean = float(np.mean([scores[key]["mae"] for key in seeded]))
+                row[f"{variant}_seeds_mean"] = mean
+                row[f"{variant}_seeds_mean_vs_best"] = mean / row[best]
+                row[f"{variant}_seeds_mean_vs_random"] = mean / row["random"]
         suffixes = ("", *(f"-train-seed{k}" for k in SCORE_SEEDS))
         again = [f"dynst-{DEFAULT}{suffix}@{s}" for suffix in suffixes]
         if all(key in scores for key in again):  # one keep set, three training seeds
@@ -354,6 +362,13 @@ def stability(name: str, result: dict) -> dict:
         for row, k in enumerate(single):
             keeps[row, fits[k]["kept_in_fit"]] = True
         out[f"{DEFAULT}_jaccard_of_fit_seeds_0_2"] = mean_pairwise_jaccard(keeps)
+    for variant in SEEDED:  # how much the default's seeds and the rivals agree at 0.9
+        keys = [variant, *(f"{variant}-seed{k}" for k in FIT_SEEDS)]
+        if all(k in fits for k in keys):
+            keeps = np.zeros((len(keys), n), dtype=bool)
+            for row, k in enumerate(keys):
+                keeps[row, fits[k]["order"][: n_keep(n, 0.9)]] = True
+            out[f"{variant}_jaccard_of_fit_seeds_0_2_at_0.9"] = mean_pairwise_jaccard(keeps)
     runs = [k for k in ("consensus", "consensus-seed3", "consensus-seed6") if k in fits]
     if len(runs) == 3:
         keeps = np.zeros((len(runs), n), dtype=bool)
@@ -388,10 +403,10 @@ def target_lines(results: dict, variant: str = DEFAULT) -> list[str]:
             best, rnd = row[f"{variant}_vs_best"], row[f"{variant}_vs_random"]
             verdict = "hit" if best <= 1.0 and rnd <= 1.0 else "missed"
             seeds = ""
-            if "fit_seeds_mean_vs_best" in row:
+            if f"{variant}_seeds_mean_vs_best" in row:
                 seeds = (
-                    f"; mean of fit seeds 0-2 / best {row['fit_seeds_mean_vs_best']:.3f}, "
-                    f"/ random {row['fit_seeds_mean_vs_random']:.3f}"
+                    f"; mean of fit seeds 0-2 / best {row[f'{variant}_seeds_mean_vs_best']:.3f}, "
+                    f"/ random {row[f'{variant}_seeds_mean_vs_random']:.3f}"
                 )
             if "score_spread" in row:
                 seeds += f"; one keep set over 3 training seeds: spread {row['score_spread']:.1%}"

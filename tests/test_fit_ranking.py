@@ -115,6 +115,34 @@ def test_each_ranking_pass_settles_its_share_of_the_undecided_sensors(
     assert order.tolist() == [*range(9, -1, -1), *range(19, 9, -1)]
 
 
+def _group_saliency(prep, starts, batch_size):
+    """Sensors 0-2 stand in for each other (worth 1 alone, 0.1 beside another of them); 3, 4
+    and 5 carry their own signals, worth 0.5, 0.4 and 0.3."""
+    on = prep.model.gate.keep.numpy() > 0.5
+    group = [1.0 if not np.delete(on[:3], i).any() else 0.1 for i in range(3)]
+    return np.array([*group, 0.5, 0.4, 0.3])
+
+
+@pytest.mark.parametrize(
+    ("kept_by", "top_three"), [("backward", {3, 4, 5}), ("forward", {0, 3, 4})]
+)
+def test_forward_selection_covers_a_group_that_one_backward_pass_removes_whole(
+    monkeypatch, kept_by, top_three
+):
+    from types import SimpleNamespace
+
+    from dynst_cli import saliency
+    from dynst_cli.mask.gate import SensorGate
+
+    gate = SensorGate(6)
+    prep = SimpleNamespace(model=SimpleNamespace(gate=gate))
+    _patch_measures(monkeypatch, saliency, _group_saliency)
+    order, _ = saliency.saliency_ranking(prep, np.arange(3), 2, 0.5, kept_by)
+    assert sorted(order.tolist()) == list(range(6))
+    assert set(order[:3].tolist()) == top_three  # backward lost the whole group in its first pass
+    assert gate.keep.tolist() == [1.0] * 6  # the gate is left as it was
+
+
 def test_best_weights_keep_the_lowest_validation_error():
     model = torch.nn.Linear(2, 1)
     best = BestWeights()

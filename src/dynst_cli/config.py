@@ -63,6 +63,9 @@ class MaskConfig:
     # settles (saliency.py). Smaller is finer and slower: about ln(N) / -ln(1 - share) passes
     # over the validation windows for the kept sensors, as many for the dropped ones.
     rank_pass_fraction: float = 1 / 3
+    # Saliency criterion only: how the final ranking orders the kept sensors, "backward"
+    # (iterative elimination from all of them) or "forward" (forward selection from none).
+    rank_kept_by: str = "backward"
 
 
 @dataclass
@@ -242,6 +245,7 @@ RULES = {
         "sensor_dropout": Rule("float", 0.0, 1.0, hi_open=True),
         "signal_smoothing": Rule("float", 0.0, 1.0, hi_open=True),
         "rank_pass_fraction": Rule("float", 0.0, 1.0, lo_open=True),
+        "rank_kept_by": Rule("str", choices=("backward", "forward")),
     },
     "model": {
         "backbone": Rule("str"),

@@ -197,7 +197,9 @@ def final_ranking(prep: Prepared, config: FitConfig) -> Ranking:
     starts = prep.splits["val"].window_starts
     if not starts.size:
         starts = prep.splits["train"].window_starts
-    order, worth = saliency_ranking(prep, starts, EVAL_BATCH, config.mask.rank_pass_fraction)
+    order, worth = saliency_ranking(
+        prep, starts, EVAL_BATCH, config.mask.rank_pass_fraction, config.mask.rank_kept_by
+    )
     return Ranking(order=order, scores=worth, kept=keep)
 
 

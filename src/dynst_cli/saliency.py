@@ -95,14 +95,19 @@ def measure_on_saliency(
 
 
 def saliency_ranking(
-    prep: Prepared, starts: np.ndarray, batch_size: int, pass_fraction: float = 1 / 3
+    prep: Prepared,
+    starts: np.ndarray,
+    batch_size: int,
+    pass_fraction: float = 1 / 3,
+    kept_by: str = "backward",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Order of every sensor (most important first) and its deciding saliency, shape (N,) each.
 
     Kept sensors (by the gate's keep vector) come first, by iterative elimination; then the
     dropped ones, by iterative addition. Each pass settles `pass_fraction` of the undecided
     sensors (at least one): about ``ln(N) / -ln(1 - pass_fraction)`` passes on each side, each
-    a forward and backward pass over the windows `starts`.
+    a forward and backward pass over the windows `starts`. ``kept_by="forward"`` ranks the kept
+    sensors by forward selection from none instead (`_select_forward`).
     """
     gate = prep.model.gate
     keep = gate.keep.detach().cpu().numpy() > 0.5
@@ -110,7 +115,10 @@ def saliency_ranking(
     worth = np.zeros(keep.size)
     try:
         passes = (prep, starts, batch_size, pass_fraction)
-        kept_order = _eliminate(*passes, keep, worth)
+        if kept_by == "forward":
+            kept_order = _select_forward(*passes, keep, worth)
+        else:
+            kept_order = _eliminate(*passes, keep, worth)
         dropped_order = _add(*passes, keep, worth)
     finally:
         gate.set_keep(keep, -1)
@@ -135,6 +143,42 @@ def _eliminate(prep, starts, batch_size, fraction, keep: np.ndarray, worth) -> n
         eliminated.extend(chosen.tolist())
         on[chosen] = False
     return np.array(eliminated[::-1], dtype=np.int64)
+
+
+def _select_forward(prep, starts, batch_size, fraction, keep: np.ndarray, worth) -> np.ndarray:
+    """Kept sensors in the order forward selection from none adds them.
+
+    Each pass adds the most salient of the kept sensors still off (at the gate value they would
+    be switched on with), `fraction` of the number already on and at least one: one at a time
+    at the top of the ranking, where a plan at high sparsity reads it. A group of sensors that
+    stand in for each other is covered by its first member before the others, whereas a
+    backward pass that sees the whole group on may eliminate all of it at once.
+    """
+    on, added = np.zeros_like(keep), []
+    level = np.abs(prep.model.gate.scores.detach().cpu().numpy()[keep]).mean()
+    while (keep & ~on).any():
+        prep.model.gate.set_keep(on, -1)
+        saliency = _with_level(measure_saliency(prep, starts, batch_size), prep, level)
+        candidates = np.flatnonzero(keep & ~on)
+        strongest = candidates[np.lexsort((candidates, -saliency[candidates]))]
+        chosen = strongest[: max(1, math.floor(fraction * on.sum()))]
+        worth[chosen] = saliency[chosen]
+        added.extend(chosen.tolist())
+        on[chosen] = True
+    return np.array(added, dtype=np.int64)
+
+
+def _with_level(saliency: np.ndarray, prep: Prepared, level: float) -> np.ndarray:
+    """Saliency of the sensors that are off, measured at the gate value `level`.
+
+    With no sensor on, the gate has no kept scores to average for the regrow value and uses 1;
+    scaled here to the fit's own level so that scores of different passes compare.
+    """
+    gate_level = prep.model.gate.candidate_gates().cpu().numpy()
+    off = prep.model.gate.keep.cpu().numpy() < 0.5
+    out = saliency.copy()
+    out[off] *= level / np.maximum(gate_level[off], 1e-12)
+    return out
 
 
 def _add(prep, starts, batch_size, fraction, keep: np.ndarray, worth) -> np.ndarray:
