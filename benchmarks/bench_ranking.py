@@ -12,9 +12,11 @@ best-validation weights, the same rule for every row) and scored on the test spl
   sparsity), ``saliency`` (drop by saliency, final ranking passes by fifths:
   ``mask.rank_pass_fraction: 0.2``), ``consensus`` (saliency, ``--seeds 3``), ``dropout``
   (saliency plus ``mask.sensor_dropout: 0.2``), ``smoothed`` (saliency plus
-  ``mask.signal_smoothing: 0.8``), ``thirds`` (today's defaults: saliency, passes by thirds),
-  also fitted with seeds 1 and 2 (fit noise) and its keep sets scored with training seeds 1 and 2
-  (scoring noise);
+  ``mask.signal_smoothing: 0.8``), ``thirds`` (passes by thirds), ``forward`` (thirds, kept
+  sensors ordered by forward selection), ``trainwin`` (today's defaults: passes by thirds on
+  training windows; the earlier variants ranked on the validation windows), the last three also
+  fitted with seeds 1 and 2 (fit noise), the default's keep sets also scored with training seeds
+  1 and 2 (scoring noise);
 - the rivals: random (seeds 0, 1, 2), variance, QR, greedy.
 
 Also per archive: the mean pairwise Jaccard of the keep sets of the three single-seed fits of the
@@ -51,11 +53,12 @@ OUT = RESULTS / "ranking"
 SPARSITIES = (0.5, 0.7, 0.9)
 RIVALS = ("random", "variance", "qr", "greedy")
 VARIANTS = (
-    "before", "magnitude", "saliency", "consensus", "dropout", "smoothed", "thirds", "forward"
+    "before", "magnitude", "saliency", "consensus", "dropout", "smoothed", "thirds", "forward",
+    "trainwin",
 )  # fmt: skip
-DEFAULT = "thirds"  # today's default method: saliency, final ranking passes by thirds
+DEFAULT = "trainwin"  # today's default: saliency, ranked by thirds on training windows
 FIT_SEEDS = (1, 2)  # these variants are also fitted with these seeds (fit noise)
-SEEDED = ("thirds", "forward")
+SEEDED = ("thirds", "forward", "trainwin")
 SCORE_SEEDS = (1, 2)  # and its keep sets scored with these training seeds (scoring noise)
 SENSOR_DROPOUT = 0.2  # the ``dropout`` variant's mask.sensor_dropout
 SIGNAL_SMOOTHING = 0.8  # the ``smoothed`` variant's mask.signal_smoothing
@@ -187,8 +190,10 @@ def fit_specs(name: str, before_src: str | None) -> list[tuple]:
     """(key, variant, run, recipe, extra flags, sources) of every fit of the archive."""
     here, src = OUT / name, str(REPO / "src")
     base = write_recipe(here / "recipe.yaml", name)
-    # The variants measured before the final ranking's passes went from fifths to thirds
-    fifths = {"rank_pass_fraction": 0.2}
+    # The variants measured before the final ranking went from fifths to thirds, and from the
+    # validation windows to the training windows
+    val = {"rank_period": "val"}
+    fifths = {"rank_pass_fraction": 0.2, **val}
     saliency = write_recipe(here / "recipe-saliency.yaml", name, mask=fifths)
     magnitude = write_recipe(
         here / "recipe-magnitude.yaml", name, mask={"drop_criterion": "magnitude", **fifths}
@@ -206,8 +211,11 @@ def fit_specs(name: str, before_src: str | None) -> list[tuple]:
         ("dropout", "dropout", here / "run-dropout", dropout, [], src),
         ("smoothed", "smoothed", here / "run-smoothed", smooth, [], src),
     ]
-    forward = write_recipe(here / "recipe-forward.yaml", name, mask={"rank_kept_by": "forward"})
-    for variant, recipe in (("thirds", base), ("forward", forward)):
+    thirds = write_recipe(here / "recipe-thirds.yaml", name, mask=val)
+    forward = write_recipe(
+        here / "recipe-forward.yaml", name, mask={"rank_kept_by": "forward", **val}
+    )
+    for variant, recipe in (("thirds", thirds), (DEFAULT, base), ("forward", forward)):
         specs.append((variant, variant, here / f"run-{variant}", recipe, [], src))
         specs += [
             (f"{variant}-seed{k}", variant, here / f"run-{variant}-seed{k}", recipe,
@@ -231,8 +239,9 @@ def fit_specs(name: str, before_src: str | None) -> list[tuple]:
             ("saliency", fifths),
             ("dropout", {"sensor_dropout": SENSOR_DROPOUT, **fifths}),
             ("smoothed", {"signal_smoothing": SIGNAL_SMOOTHING, **fifths}),
+            ("thirds", val),
+            ("forward", {"rank_kept_by": "forward", **val}),
             (DEFAULT, {}),
-            ("forward", {"rank_kept_by": "forward"}),
         ):
             key = f"{variant}-gwnet"
             recipe = write_recipe(here / f"recipe-{key}.yaml", name, model=gwnet, mask=mask)

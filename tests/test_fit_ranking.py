@@ -256,3 +256,19 @@ def test_saliency_of_the_sensors_on_is_the_same_read_from_them_alone(tmp_path, t
     assert alone[~on].tolist() == [0.0] * 4
     assert alone[on] == pytest.approx(full[on], rel=1e-4)
     assert (alone[on] > 0).all()
+
+
+def test_the_final_ranking_reads_one_training_window_every_t_out_steps():
+    from types import SimpleNamespace
+
+    from dynst_cli.fit import ranking_windows
+
+    config = tiny_config()
+    splits = {"train": np.arange(0, 100), "val": np.arange(110, 130)}
+    prep = SimpleNamespace(splits={k: SimpleNamespace(window_starts=v) for k, v in splits.items()})
+    t_out = config.data.t_out
+    assert ranking_windows(prep, config).tolist() == list(range(0, 100, t_out))
+    config.mask.rank_period = "val"
+    assert ranking_windows(prep, config).tolist() == list(range(110, 130))
+    prep.splits["val"].window_starts = np.arange(0)  # no validation period: the training one
+    assert ranking_windows(prep, config).tolist() == list(range(0, 100, t_out))

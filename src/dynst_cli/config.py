@@ -66,6 +66,11 @@ class MaskConfig:
     # Saliency criterion only: how the final ranking orders the kept sensors, "backward"
     # (iterative elimination from all of them) or "forward" (forward selection from none).
     rank_kept_by: str = "backward"
+    # Saliency criterion only: the windows the final ranking measures on. "train": the training
+    # period, one window every t_out steps (it spans 70 % of the archive and is what the model
+    # learned from, so it shows each sensor's long-run worth and availability better than the
+    # validation period's 15 %, at no more cost); "val": every validation window.
+    rank_period: str = "train"
 
 
 @dataclass
@@ -246,6 +251,7 @@ RULES = {
         "signal_smoothing": Rule("float", 0.0, 1.0, hi_open=True),
         "rank_pass_fraction": Rule("float", 0.0, 1.0, lo_open=True),
         "rank_kept_by": Rule("str", choices=("backward", "forward")),
+        "rank_period": Rule("str", choices=("train", "val")),
     },
     "model": {
         "backbone": Rule("str"),

@@ -185,22 +185,35 @@ def final_ranking(prep: Prepared, config: FitConfig) -> Ranking:
     """The fit's ranking from its final mask, by the fit's drop criterion.
 
     ``saliency``: iterative elimination of the kept sensors and iterative addition of the dropped
-    ones on the validation windows (the training windows if there is no validation period), see
-    `saliency.saliency_ranking`. ``magnitude``: kept by ``|m|``, dropped by when they were
-    dropped, latest first.
+    ones on the windows of `ranking_windows`, see `saliency.saliency_ranking`. ``magnitude``:
+    kept by ``|m|``, dropped by when they were dropped, latest first.
     """
     gate = prep.model.gate
     keep = gate.keep.cpu().numpy() > 0.5
     if config.mask.drop_criterion == "magnitude":
         magnitude = np.abs(gate.scores.detach().cpu().numpy())
         return rank_sensors(keep, magnitude, gate.dropped_at.cpu().numpy())
-    starts = prep.splits["val"].window_starts
-    if not starts.size:
-        starts = prep.splits["train"].window_starts
     order, worth = saliency_ranking(
-        prep, starts, EVAL_BATCH, config.mask.rank_pass_fraction, config.mask.rank_kept_by
+        prep,
+        ranking_windows(prep, config),
+        EVAL_BATCH,
+        config.mask.rank_pass_fraction,
+        config.mask.rank_kept_by,
     )
     return Ranking(order=order, scores=worth, kept=keep)
+
+
+def ranking_windows(prep: Prepared, config: FitConfig) -> np.ndarray:
+    """Start indices of the windows the final ranking measures saliency on.
+
+    `mask.rank_period` ``train``: one training window every ``t_out`` steps (consecutive windows
+    overlap in all but one step, so this keeps nearly all they say for a fraction of the passes'
+    cost); ``val``: every validation window. Either falls back on the other when it has none.
+    """
+    train = prep.splits["train"].window_starts[:: config.data.t_out]
+    val = prep.splits["val"].window_starts
+    first, other = (train, val) if config.mask.rank_period == "train" else (val, train)
+    return first if first.size else other
 
 
 def seed_run_path(run: RunDir, seed: int) -> Path:

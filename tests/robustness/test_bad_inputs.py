@@ -618,7 +618,10 @@ def _poisoned(tmp: Path, built: dict) -> dict:
     nc3.write_bytes(data[: len(data) * 2 // 3])
     out["nc3_truncated"] = nc3
     plan = json.loads(Path(built["plan"]).read_text())
-    plan["sensors"][-1]["sensor_id"] = "s999"
+    # a sensor the plan names nowhere else, so that the plan stays valid on its own
+    named = set(plan.get("most_affected") or [])
+    phantom = next(s for s in reversed(plan["sensors"]) if s["sensor_id"] not in named)
+    phantom["sensor_id"] = "s999"
     out["plan_phantom"] = tmp / "phantom.json"
     out["plan_phantom"].write_text(json.dumps(plan))
     return out
