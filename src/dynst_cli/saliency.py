@@ -1,15 +1,16 @@
-"""Rank sensors by saliency on held-out windows, one elimination (or addition) pass at a time.
+"""Rank sensors by saliency on a set of windows, one elimination (or addition) pass at a time.
 
 The saliency ``|g dL/dg|`` of a sensor is the first-order rise of the loss if its gate went to
 zero, given every other sensor that is on. Ranked once, two sensors that stand in for each other
 both look cheap (each is covered by the other) and a plan at a higher sparsity would drop both.
 So the fit's final kept set is ranked by iterative elimination: measure, switch off the least
 salient share (`mask.rank_pass_fraction`, a third by default) of the sensors still on, measure
-again, until one is left; the sensors that
-survive longest rank first. The dropped sensors are ranked the other way round, by iterative
-addition to the kept set: the most salient share (at the gate value they would be regrown with)
-first. The trained weights are not changed; only the gate's keep vector moves between passes and
-is restored at the end. A sensor's score is its saliency in the pass that decided it.
+again, until one is left; the sensors that survive longest rank first. The dropped sensors are
+ranked the other way round, by iterative addition to the kept set: the most salient share (at the
+gate value they would be regrown with) first. The trained weights are not changed; only the
+gate's keep vector moves between passes and is restored at the end. A sensor's score is its
+saliency in the pass that decided it. Which windows are read is the caller's choice
+(`fit.ranking_windows`).
 """
 
 from __future__ import annotations
