@@ -29,8 +29,8 @@ from dynst_cli.compare.stability import (
     OnRefit,
     collect_refits,
     refit_folder,
+    stability_record,
     submit_refits,
-    summarise,
     with_epochs,
 )
 from dynst_cli.compare.workers import KeepSetJob, TrainingPool, score_keep_set  # noqa: F401
@@ -214,11 +214,7 @@ def compare_run(
             keeps = collect_refits(
                 pool, refits, lambda seed, seconds: _refitted(result, on_refit, seed, seconds)
             )
-    if refits:
-        result.stability = {
-            "dataset_sha256": data.sha256,
-            **summarise(keeps, data.sensor_ids, config.mask.sparsity),
-        }
+            result.stability = stability_record(keeps, data, config.mask.sparsity)
     return result
 
 

@@ -141,8 +141,12 @@ def stability(
     dataset_path = data_path or run.read_json(CONFIG)["dataset"]["path"]
     with refit_folder(workdir) as folder, TrainingPool(data, config, dataset_path, nproc) as pool:
         keeps = collect_refits(pool, submit_refits(pool, dataset_path, seeds, folder), on_refit)
-    summary = summarise(keeps, data.sensor_ids, config.mask.sparsity)
-    return {"dataset_sha256": data.sha256, **summary}
+    return stability_record(keeps, data, config.mask.sparsity)
+
+
+def stability_record(keeps: np.ndarray, data, sparsity: float) -> dict:
+    """`summarise` of the refits' keep sets on `data`, with the dataset's sha256."""
+    return {"dataset_sha256": data.sha256, **summarise(keeps, data.sensor_ids, sparsity)}
 
 
 def with_selection_frequency(plan: Plan, frequency: dict, seeds: int) -> Plan:
