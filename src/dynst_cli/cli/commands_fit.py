@@ -25,9 +25,7 @@ from dynst_cli.cli.options import (
 from dynst_cli.cli.render import print_fit_summary
 from dynst_cli.config import FitConfig, load_recipe, validate, with_overrides
 from dynst_cli.console import set_quiet
-from dynst_cli.distributed import launch_rank
 from dynst_cli.progress import fit_with_progress
-from dynst_cli.selection import constraints_from_options
 
 _DEFAULT = FitConfig()  # the built-in settings, shown as defaults in --help
 
@@ -130,6 +128,9 @@ def fit_command(
 
     Example: dynst fit metr-la.nc -o runs/metr --recipe recipes/metr-la.yaml --sparsity 0.5
     """
+    from dynst_cli.distributed import launch_rank
+    from dynst_cli.selection import constraints_from_options
+
     check_at_least(nproc, 1, "--nproc")
     base = load_recipe(recipe) if recipe else FitConfig()
     config = with_overrides(

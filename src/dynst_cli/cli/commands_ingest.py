@@ -13,9 +13,7 @@ from rich.text import Text
 from dynst_cli.cli.app import app
 from dynst_cli.console import log, stdout_console
 from dynst_cli.errors import UsageError
-from dynst_cli.ingest import DEFAULT_CHUNK_TIME, open_archive, summarize, write_dataset
-from dynst_cli.ingest.paths import resolve_paths
-from dynst_cli.ingest.summary import naming_hints
+from dynst_cli.ingest.defaults import DEFAULT_CHUNK_TIME
 
 _HELP = (
     "Turn an archive into the canonical dataset (time x sensor) that dynst fit reads.\n\n"
@@ -80,6 +78,9 @@ def ingest(
         bool, typer.Option("--json", help="Print the summary as one JSON object.")
     ] = False,
 ) -> None:
+    from dynst_cli.ingest import open_archive, summarize, write_dataset
+    from dynst_cli.ingest.summary import naming_hints
+
     _check_output(output, archives, sensors)
     ds = open_archive(archives, var, sensors, time_col, units, chunk_time, resample)
     log(f"writing {ds.sizes['sensor']} sensors x {ds.sizes['time']} time steps to {output}")
@@ -94,6 +95,8 @@ def ingest(
 
 
 def _check_output(output: Path, archives: list[str], sensors: Path | None) -> None:
+    from dynst_cli.ingest.paths import resolve_paths
+
     inputs = resolve_paths(archives) + ([sensors] if sensors else [])
     if output.is_dir():
         raise UsageError(f"--output {output} is a folder: name the dataset file, e.g. dataset.nc")

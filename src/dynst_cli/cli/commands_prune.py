@@ -24,7 +24,6 @@ from dynst_cli.cli.options import (
 )
 from dynst_cli.cli.render import print_curve, print_plan_summary
 from dynst_cli.errors import UsageError
-from dynst_cli.selection import constraints_from_options
 
 
 @app.command("prune")
@@ -72,6 +71,7 @@ def prune_command(
     Example: dynst prune runs/metr --sparsity 0.1,0.3,0.5,0.7,0.9 -o plans/
     """
     from dynst_cli.prune import prune_many, prune_one
+    from dynst_cli.selection import constraints_from_options
 
     values = parse_sparsities(sparsity)
     check_at_least(finetune_epochs, 0, "--finetune-epochs")

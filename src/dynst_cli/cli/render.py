@@ -7,7 +7,6 @@ from pathlib import Path
 from rich.table import Table
 
 from dynst_cli.console import stdout_console
-from dynst_cli.plan.schema import plan_record
 from dynst_cli.plan.wording import decimals_for, plan_sentences, unit_of
 
 
@@ -61,6 +60,8 @@ def print_fit_summary(run: Path, summary: dict) -> None:
 
 def print_plan_summary(plan, written: str | None) -> None:
     """The plan in plain words, the error table, the notes, and where the plan went."""
+    from dynst_cli.plan.schema import plan_record
+
     plan = plan_record(plan)
     test, dense = plan["metrics"]["test"], plan["metrics"]["dense_test"]
     unit = unit_of(plan)

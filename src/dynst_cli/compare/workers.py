@@ -132,7 +132,7 @@ class TrainingPool:
                 self._feeders.append(feeder)
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type, *exc) -> None:
         with self._ready:
             self._closed = True
             for _, future in self._queue:  # left over after an error: never started
@@ -142,7 +142,10 @@ class TrainingPool:
         for feeder in self._feeders:
             feeder.join()
         if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
+            # Every job is settled by now and the workers are idle. On success they are left to
+            # exit while the caller writes its results (the interpreter joins them at exit);
+            # after an error they are waited for, so nothing outlives the failure.
+            self._executor.shutdown(wait=exc_type is not None, cancel_futures=True)
         torch.set_num_threads(self._threads)
 
     def submit(self, job: KeepSetJob | RefitJob) -> Future:

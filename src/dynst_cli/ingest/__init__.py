@@ -15,9 +15,25 @@ layout and its checks), ``writer`` (atomic chunked output), ``summary``.
 
 from __future__ import annotations
 
-from dynst_cli.ingest.archive import ingest_paths, open_archive
-from dynst_cli.ingest.schema import DEFAULT_CHUNK_TIME
-from dynst_cli.ingest.summary import summarize
-from dynst_cli.ingest.writer import write_dataset
+import importlib
 
-__all__ = ["DEFAULT_CHUNK_TIME", "ingest_paths", "open_archive", "summarize", "write_dataset"]
+# Loaded on first use (PEP 562), so that importing a light submodule such as ``defaults`` (the
+# CLI does, for --help) does not load xarray, dask and pandas.
+_EXPORTS = {
+    "DEFAULT_CHUNK_TIME": "dynst_cli.ingest.defaults",
+    "ingest_paths": "dynst_cli.ingest.archive",
+    "open_archive": "dynst_cli.ingest.archive",
+    "summarize": "dynst_cli.ingest.summary",
+    "write_dataset": "dynst_cli.ingest.writer",
+}
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

@@ -24,9 +24,7 @@ from dynst_cli.atomic import sha256_file
 from dynst_cli.console import log
 from dynst_cli.errors import InputError
 from dynst_cli.ingest.coords import normalize_lon
-
-# Time steps per chunk: ~1.6 MB per variable for 1617 sensors; memory is bounded by one chunk.
-DEFAULT_CHUNK_TIME = 256
+from dynst_cli.ingest.defaults import DEFAULT_CHUNK_TIME  # noqa: F401  (part of the layout)
 UNKNOWN_UNITS = "unknown"
 
 
