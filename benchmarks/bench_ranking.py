@@ -13,10 +13,12 @@ best-validation weights, the same rule for every row) and scored on the test spl
   ``mask.rank_pass_fraction: 0.2``), ``consensus`` (saliency, ``--seeds 3``), ``dropout``
   (saliency plus ``mask.sensor_dropout: 0.2``), ``smoothed`` (saliency plus
   ``mask.signal_smoothing: 0.8``), ``thirds`` (passes by thirds), ``forward`` (thirds, kept
-  sensors ordered by forward selection), ``trainwin`` (today's defaults: passes by thirds on
-  training windows; the earlier variants ranked on the validation windows), the last three also
-  fitted with seeds 1 and 2 (fit noise), the default's keep sets also scored with training seeds
-  1 and 2 (scoring noise);
+  sensors ordered by forward selection), ``trainwin`` (passes by thirds on training windows; the
+  earlier variants ranked on the validation windows), ``retrain`` (today's defaults: trainwin
+  with the model retrained on the sensors still on for a quarter of an epoch after each
+  elimination pass, ``mask.rank_retrain_epochs: 0.25``; every earlier variant sets it to 0), the
+  last four also fitted with seeds 1 and 2 (fit noise), the default's keep sets also scored with
+  training seeds 1 and 2 (scoring noise);
 - the rivals: random (seeds 0, 1, 2), variance, QR, greedy.
 
 Also per archive: the mean pairwise Jaccard of the keep sets of the three single-seed fits of the
@@ -54,11 +56,13 @@ SPARSITIES = (0.5, 0.7, 0.9)
 RIVALS = ("random", "variance", "qr", "greedy")
 VARIANTS = (
     "before", "magnitude", "saliency", "consensus", "dropout", "smoothed", "thirds", "forward",
-    "trainwin",
+    "trainwin", "retrain",
 )  # fmt: skip
-DEFAULT = "trainwin"  # today's default: saliency, ranked by thirds on training windows
+# Today's default: saliency, ranked by thirds on training windows, the model retrained between
+# the elimination passes (mask.rank_retrain_epochs: 0.25); the recipe's defaults
+DEFAULT = "retrain"
 FIT_SEEDS = (1, 2)  # these variants are also fitted with these seeds (fit noise)
-SEEDED = ("thirds", "forward", "trainwin")
+SEEDED = ("thirds", "forward", "trainwin", "retrain")
 SCORE_SEEDS = (1, 2)  # and its keep sets scored with these training seeds (scoring noise)
 SENSOR_DROPOUT = 0.2  # the ``dropout`` variant's mask.sensor_dropout
 SIGNAL_SMOOTHING = 0.8  # the ``smoothed`` variant's mask.signal_smoothing
@@ -190,9 +194,10 @@ def fit_specs(name: str, before_src: str | None) -> list[tuple]:
     """(key, variant, run, recipe, extra flags, sources) of every fit of the archive."""
     here, src = OUT / name, str(REPO / "src")
     base = write_recipe(here / "recipe.yaml", name)
-    # The variants measured before the final ranking went from fifths to thirds, and from the
-    # validation windows to the training windows
-    val = {"rank_period": "val"}
+    # The variants measured before the final ranking retrained the model between its passes, went
+    # from fifths to thirds, and from the validation windows to the training windows
+    unchanged = {"rank_retrain_epochs": 0.0}
+    val = {"rank_period": "val", **unchanged}
     fifths = {"rank_pass_fraction": 0.2, **val}
     saliency = write_recipe(here / "recipe-saliency.yaml", name, mask=fifths)
     magnitude = write_recipe(
@@ -215,7 +220,9 @@ def fit_specs(name: str, before_src: str | None) -> list[tuple]:
     forward = write_recipe(
         here / "recipe-forward.yaml", name, mask={"rank_kept_by": "forward", **val}
     )
-    for variant, recipe in (("thirds", thirds), (DEFAULT, base), ("forward", forward)):
+    trainwin = write_recipe(here / "recipe-trainwin.yaml", name, mask=unchanged)
+    seeded = (("thirds", thirds), ("trainwin", trainwin), ("forward", forward), (DEFAULT, base))
+    for variant, recipe in seeded:
         specs.append((variant, variant, here / f"run-{variant}", recipe, [], src))
         specs += [
             (f"{variant}-seed{k}", variant, here / f"run-{variant}-seed{k}", recipe,
@@ -241,6 +248,7 @@ def fit_specs(name: str, before_src: str | None) -> list[tuple]:
             ("smoothed", {"signal_smoothing": SIGNAL_SMOOTHING, **fifths}),
             ("thirds", val),
             ("forward", {"rank_kept_by": "forward", **val}),
+            ("trainwin", unchanged),
             (DEFAULT, {}),
         ):
             key = f"{variant}-gwnet"
@@ -273,10 +281,12 @@ def n_keep(n: int, sparsity: float) -> int:
     return n_keep_for(n, sparsity)
 
 
-def run_archive(name: str, pool: ProcessPoolExecutor, before_src: str | None) -> dict:
+def run_archive(
+    name: str, pool: ProcessPoolExecutor, before_src: str | None, variants=VARIANTS
+) -> dict:
     here = OUT / name
     dataset_path(name)
-    specs = fit_specs(name, before_src)
+    specs = [spec for spec in fit_specs(name, before_src) if spec[1] in variants]
     recipe = here / "recipe.yaml"
     started = time.perf_counter()
     rivals = cached(here / "rivals.json", rival_rankings, name, recipe)
@@ -487,20 +497,27 @@ def main() -> None:
     parser.add_argument("--archives", default=",".join(ARCHIVES))
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--before-src", default=None)
+    parser.add_argument(
+        "--variants", default=",".join(VARIANTS), help="the DynST variants to fit (default: all)"
+    )
+    parser.add_argument(
+        "--output", default="ranking", help="results/NAME.md and .json (default: ranking)"
+    )
     args = parser.parse_args()
+    variants = tuple(v for v in args.variants.split(",") if v)
     names = [a for a in args.archives.split(",") if a]
     results = {}
     with ProcessPoolExecutor(args.workers) as pool:
         for name in names:
             log(f"== {name}")
-            results[name] = run_archive(name, pool, args.before_src)
+            results[name] = run_archive(name, pool, args.before_src, variants)
     summary = {
         name: {"table": table(r), "stability": stability(name, r)} for name, r in results.items()
     }
-    (RESULTS / "ranking.json").write_text(json.dumps(summary, indent=1) + "\n")
+    (RESULTS / f"{args.output}.json").write_text(json.dumps(summary, indent=1) + "\n")
     command = "python benchmarks/bench_ranking.py " + " ".join(sys.argv[1:])
-    (RESULTS / "ranking.md").write_text(markdown(results, command))
-    print((RESULTS / "ranking.md").read_text())
+    (RESULTS / f"{args.output}.md").write_text(markdown(results, command))
+    print((RESULTS / f"{args.output}.md").read_text())
 
 
 if __name__ == "__main__":

@@ -272,3 +272,57 @@ def test_the_final_ranking_reads_one_training_window_every_t_out_steps():
     assert ranking_windows(prep, config).tolist() == list(range(110, 130))
     prep.splits["val"].window_starts = np.arange(0)  # no validation period: the training one
     assert ranking_windows(prep, config).tolist() == list(range(0, 100, t_out))
+
+
+@pytest.mark.slow  # trains models
+def test_retraining_between_passes_changes_weights_only_for_the_ranking(
+    tmp_path, twelve_sensors, monkeypatch
+):
+    from dynst_cli import fit as fit_module
+    from dynst_cli.prune import load_for_run
+    from dynst_cli.run import RunDir
+    from dynst_cli.train import retrain_on
+
+    fit_run(twelve_sensors, tmp_path / "run", tiny_config())
+    config, _, prep = load_for_run(RunDir(tmp_path / "run"))
+    config.mask.rank_retrain_epochs = 0.5
+    before = {k: v.clone() for k, v in prep.model.state_dict().items()}
+    keep = prep.model.gate.keep.numpy() > 0.5
+    calls = []
+
+    def recording(prep_, config_, on, round_):
+        calls.append((on.copy(), round_))
+        weights = [p.clone() for p in prep_.model.backbone.parameters()]
+        scores = prep_.model.gate.scores.detach().clone()
+        retrain_on(prep_, config_, on, round_)
+        assert torch.equal(prep_.model.gate.scores, scores)  # the gate is not trained
+        assert (prep_.model.gate.keep.numpy() > 0.5).tolist() == on.tolist()
+        moved = [not torch.equal(a, b) for a, b in zip(weights, prep_.model.backbone.parameters())]
+        assert any(moved)
+
+    monkeypatch.setattr(fit_module, "retrain_on", recording)
+    ranking = fit_module.final_ranking(prep, config)
+    # One retraining after every elimination pass but the last, each on fewer sensors, all kept.
+    sizes = [int(on.sum()) for on, _ in calls]
+    assert sizes == sorted(sizes, reverse=True) and len(set(sizes)) == len(sizes)
+    assert all(not (on & ~keep).any() for on, _ in calls)
+    assert sorted(ranking.order[:6].tolist()) == sorted(np.flatnonzero(keep).tolist())
+    after = prep.model.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+
+
+@pytest.mark.slow  # trains models
+def test_retraining_is_the_same_every_time(tmp_path, twelve_sensors):
+    from dynst_cli.prune import load_for_run
+    from dynst_cli.run import RunDir
+    from dynst_cli.train import retrain_on
+
+    fit_run(twelve_sensors, tmp_path / "run", tiny_config())
+    on = np.arange(12) % 2 == 0
+    weights = []
+    for _ in range(2):
+        config, _, prep = load_for_run(RunDir(tmp_path / "run"))
+        config.mask.rank_retrain_epochs = 0.25
+        retrain_on(prep, config, on, 3)
+        weights.append([p.detach().clone() for p in prep.model.backbone.parameters()])
+    assert all(torch.equal(a, b) for a, b in zip(*weights, strict=True))

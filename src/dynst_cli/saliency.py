@@ -7,16 +7,20 @@ So the fit's final kept set is ranked by iterative elimination: measure, switch 
 salient share (`mask.rank_pass_fraction`, a third by default) of the sensors still on, measure
 again, until one is left; the sensors that survive longest rank first. The dropped sensors are
 ranked the other way round, by iterative addition to the kept set: the most salient share (at the
-gate value they would be regrown with) first. The trained weights are not changed; only the
-gate's keep vector moves between passes and is restored at the end. A sensor's score is its
-saliency in the pass that decided it. Which windows are read is the caller's choice
-(`fit.ranking_windows`).
+gate value they would be regrown with) first. The gate's keep vector moves between passes and is
+restored at the end. A sensor's score is its saliency in the pass that decided it. Which windows
+are read is the caller's choice (`fit.ranking_windows`), and so is whether the model is retrained
+on the sensors still on after each elimination pass (`retrain`, `train.retrain_on`: the fit does,
+so that each pass measures a model that has adapted to the sensors already switched off); the
+weights are restored before the dropped sensors are ranked and again at the end.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -101,6 +105,7 @@ def saliency_ranking(
     batch_size: int,
     pass_fraction: float = 1 / 3,
     kept_by: str = "backward",
+    retrain: Callable[[np.ndarray, int], None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Order of every sensor (most important first) and its deciding saliency, shape (N,) each.
 
@@ -109,19 +114,27 @@ def saliency_ranking(
     sensors (at least one): about ``ln(N) / -ln(1 - pass_fraction)`` passes on each side, each
     a forward and backward pass over the windows `starts`. ``kept_by="forward"`` ranks the kept
     sensors by forward selection from none instead (`_select_forward`).
+
+    `retrain(on, round)`, when given, trains the model on the sensors `on` after each
+    elimination pass; the weights it changes are put back before the dropped sensors are ranked.
     """
     gate = prep.model.gate
     keep = gate.keep.detach().cpu().numpy() > 0.5
     dropped_at = gate.dropped_at.clone()
+    weights = copy.deepcopy(prep.model.state_dict()) if retrain else None
     worth = np.zeros(keep.size)
     try:
         passes = (prep, starts, batch_size, pass_fraction)
         if kept_by == "forward":
             kept_order = _select_forward(*passes, keep, worth)
         else:
-            kept_order = _eliminate(*passes, keep, worth)
+            kept_order = _eliminate(*passes, keep, worth, retrain)
+        if weights is not None:
+            prep.model.load_state_dict(weights)
         dropped_order = _add(*passes, keep, worth)
     finally:
+        if weights is not None:
+            prep.model.load_state_dict(weights)
         gate.set_keep(keep, -1)
         gate.dropped_at.copy_(dropped_at)
     return np.concatenate([kept_order, dropped_order]), worth
@@ -131,10 +144,14 @@ def _pass_size(n_undecided: int, fraction: float) -> int:
     return max(1, math.floor(fraction * n_undecided))
 
 
-def _eliminate(prep, starts, batch_size, fraction, keep: np.ndarray, worth) -> np.ndarray:
-    """Kept sensors, the last to be eliminated first."""
+def _eliminate(
+    prep, starts, batch_size, fraction, keep: np.ndarray, worth, retrain=None
+) -> np.ndarray:
+    """Kept sensors, the last to be eliminated first; `retrain(on, round)` after each pass."""
     on, eliminated = keep.copy(), []
     while on.any():
+        if retrain is not None and eliminated:
+            retrain(on.copy(), len(eliminated))
         saliency = measure_on_saliency(prep, starts, batch_size, on)
         candidates = np.flatnonzero(on)
         # Least salient first; ties by index, the higher index goes first.

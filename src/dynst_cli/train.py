@@ -45,9 +45,11 @@ from dynst_cli.mask import (
     prune_to,
     regrow_init,
 )
+from dynst_cli.mask.loss import masked_mae
 from dynst_cli.model import ForecastModel, backbone_spec, build_model
 
 FINETUNE_EPOCH_OFFSET = 10_000  # shuffling seeds of frozen-mask epochs, apart from the fit's
+RANK_RETRAIN_OFFSET = 20_000  # shuffling seeds of the final ranking's retraining, apart again
 
 
 @dataclass
@@ -358,6 +360,43 @@ def finetune(
             on_epoch(epoch + 1, epochs)
     best.restore(prep.model)
     return best
+
+
+def retrain_on(prep: Prepared, config: FitConfig, keep: np.ndarray, round_: int) -> None:
+    """Train the backbone for `mask.rank_retrain_epochs` with the mask frozen at `keep`.
+
+    One step of the final ranking's elimination (`saliency.saliency_ranking`): the model learns to
+    do without the sensors just switched off before the next pass measures it. The windows are
+    drawn from the whole training period with a generator seeded by (seed, `round_`), not sharded,
+    so every rank of a distributed fit trains the same steps and keeps the same weights; the
+    gate's scores are not trained. Only the sensors on are read (`ForecastModel.forward_kept`),
+    so a step costs less the fewer are left. The caller restores the weights it wants to keep.
+    """
+    n_windows = len(prep.splits["train"].window_starts)
+    epoch_steps = max(1, math.ceil(n_windows / config.train.batch_size))
+    steps = math.ceil(config.mask.rank_retrain_epochs * epoch_steps)
+    if steps <= 0:
+        return
+    gate = prep.model.gate
+    gate.set_keep(keep, -1)
+    trains_scores = gate.scores.requires_grad
+    gate.scores.requires_grad_(False)
+    optimizer = make_optimizer(prep.model, config)
+    rng = np.random.default_rng([config.train.seed, RANK_RETRAIN_OFFSET, round_])
+    starts = rng.choice(prep.splits["train"].window_starts, steps * config.train.batch_size)
+    kept = torch.as_tensor(np.flatnonzero(keep), device=prep.device)
+    prep.model.train()
+    try:
+        for batch in prep.source.batches(starts, config.train.batch_size):
+            batch = batch.to(prep.device)
+            pred = prep.model.forward_kept(batch.x[:, :, kept], kept, batch.tod, batch.dow)
+            loss = masked_mae(pred, batch.y, batch.observed)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            check_finite_loss(float(loss.detach()), batch, prep.source)
+    finally:
+        gate.scores.requires_grad_(trains_scores)
 
 
 def train_fixed(data: SensorData, config: FitConfig, keep: np.ndarray) -> Prepared:
