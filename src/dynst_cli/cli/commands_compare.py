@@ -69,17 +69,43 @@ def compare_command(
 
     Example: dynst compare runs/metr --sparsity 0.3,0.5,0.7 --seeds 3 -o compare/ --nproc 2
     """
-    from dynst_cli.compare.outputs import result_json, write_compare
+    from dynst_cli.compare.processes import start_workers
+
+    values = parse_sparsities(sparsity)
+    if plan is not None and (output is None or seeds < 2):
+        raise UsageError("--plan needs -o DIR and --seeds of at least 2 (stability)")
+    method_list = parse_list(methods)
+    # Started before the library is imported here, so the workers' own start overlaps it.
+    executor = start_workers(nproc - 1)
+    try:
+        result, written = _compare(
+            run, values, method_list, seeds, epochs, data, output, plan, nproc, executor
+        )
+    except BaseException:
+        if executor is not None:  # waited for, so that nothing outlives the failure
+            executor.shutdown(wait=True, cancel_futures=True)
+        raise
+    if executor is not None:  # idle now; they exit while the results are printed
+        executor.shutdown(wait=False)
+    if as_json:
+        from dynst_cli.compare.outputs import result_json
+
+        typer.echo(json.dumps(result_json(result)))
+        return
+    print_compare(result)
+    for path in written:
+        stdout_console().print(f"wrote {path}", markup=False)
+
+
+def _compare(run, values, method_list, seeds, epochs, data, output, plan, nproc, executor):
+    """Run the comparison with a progress display; the result and the files written."""
+    from dynst_cli.compare.outputs import write_compare
     from dynst_cli.compare.runner import compare_run, n_trainings
     from dynst_cli.plan.schema import read_plan
     from dynst_cli.progress import StepProgress
 
-    values = parse_sparsities(sparsity)
     if plan is not None:
-        if output is None or seeds < 2:
-            raise UsageError("--plan needs -o DIR and --seeds of at least 2 (stability)")
         read_plan(plan)  # fail before training, not after
-    method_list = parse_list(methods)
     total = n_trainings(method_list, len(values), seeds)
     with StepProgress("compare", total, "model") as progress:
         result = compare_run(
@@ -93,14 +119,10 @@ def compare_command(
             on_result=lambda row, seconds: progress.step(_result_text(row, seconds)),
             on_refit=lambda seed, s: progress.step(f"DynST refit seed {seed} ({s:.1f} s)"),
             nproc=nproc,
+            executor=executor,
         )
     written = write_compare(result, output, plan) if output is not None else []
-    if as_json:
-        typer.echo(json.dumps(result_json(result)))
-        return
-    print_compare(result)
-    for path in written:
-        stdout_console().print(f"wrote {path}", markup=False)
+    return result, written
 
 
 def _result_text(row: dict, seconds: float) -> str:

@@ -137,6 +137,7 @@ def compare_run(
     on_result: OnResult | None = None,
     on_refit: OnRefit | None = None,
     nproc: int = 1,
+    executor=None,
 ) -> CompareResult:
     """Train and score every method's keep set at every sparsity, and a dense reference.
 
@@ -162,8 +163,12 @@ def compare_run(
     on_refit : callable or None
         Called as ``on_refit(seed, seconds)`` after each stability refit.
     nproc : int
-        Worker processes training the keep sets and the refits (`compare.workers`); the
-        results equal those of one process.
+        Processes training the keep sets and the refits, this one included
+        (`compare.workers`); the results equal those of one process.
+    executor : concurrent.futures.ProcessPoolExecutor or None
+        ``nproc - 1`` workers started earlier by `processes.start_workers` (the command line
+        does, before it imports the library); None starts them here. The caller shuts down
+        the executor it passes.
 
     Returns
     -------
@@ -187,7 +192,7 @@ def compare_run(
     path = dataset_path(run, data_path)
     # Submitted longest first (refits, then the dense model), and each method's keep sets as soon
     # as its selector is fitted, so that the workers train while the next selector fits.
-    with refit_folder(workdir) as folder, TrainingPool(data, config, path, nproc) as pool:
+    with refit_folder(workdir) as folder, TrainingPool(data, config, path, nproc, executor) as pool:
         refits = submit_refits(pool, path, seeds, folder) if seeds > 1 else []
         dense = None
         if cached is None:  # trained with the rows, and cached for the next fit or compare

@@ -16,7 +16,6 @@ first models meanwhile; the caller collects the results in whatever order it wan
 
 from __future__ import annotations
 
-import multiprocessing
 import threading
 import time
 from collections import deque
@@ -28,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from dynst_cli.compare.processes import start_workers
 from dynst_cli.config import FitConfig
 from dynst_cli.data import SensorData, load_dataset
 from dynst_cli.dense_cache import dense_key, key_inputs, store
@@ -104,10 +104,19 @@ class TrainingPool:
     while another process is idle.
     """
 
-    def __init__(self, data: SensorData, config: FitConfig, data_path: str | Path, nproc: int = 1):
+    def __init__(
+        self,
+        data: SensorData,
+        config: FitConfig,
+        data_path: str | Path,
+        nproc: int = 1,
+        executor: ProcessPoolExecutor | None = None,
+    ):
         self.data, self.config, self.data_path = data, config, data_path
         self.n_workers = max(nproc, 1) - 1
-        self._executor: ProcessPoolExecutor | None = None
+        self._executor = executor  # workers started earlier (`processes.start_workers`), or None
+        self._owns_executor = executor is None
+        self._source = (str(data_path), config.to_dict(), data.sha256)
         self._queue: deque[tuple[KeepSetJob | RefitJob, Future]] = deque()
         self._ready = threading.Condition()  # guards _queue and _closed
         self._closed = False
@@ -118,14 +127,8 @@ class TrainingPool:
         self._threads = torch.get_num_threads()
         torch.set_num_threads(1)  # as in a worker: sums in the same order, the same results
         if self.n_workers:
-            # spawn: never fork a process that holds torch threads
-            context = multiprocessing.get_context("spawn")
-            self._executor = ProcessPoolExecutor(
-                max_workers=self.n_workers,
-                mp_context=context,
-                initializer=_init_worker,
-                initargs=(str(self.data_path), self.config.to_dict(), self.data.sha256),
-            )
+            if self._executor is None:
+                self._executor = start_workers(self.n_workers)
             for _ in range(self.n_workers):
                 feeder = threading.Thread(target=self._feed, daemon=True)
                 feeder.start()
@@ -141,7 +144,7 @@ class TrainingPool:
             self._ready.notify_all()
         for feeder in self._feeders:
             feeder.join()
-        if self._executor is not None:
+        if self._executor is not None and self._owns_executor:
             # Every job is settled by now and the workers are idle. On success they are left to
             # exit while the caller writes its results (the interpreter joins them at exit);
             # after an error they are waited for, so nothing outlives the failure.
@@ -179,7 +182,10 @@ class TrainingPool:
                     return
                 job, future = self._queue.popleft()
             if future.set_running_or_notify_cancel():
-                _settle(future, lambda job=job: self._executor.submit(_run_job, job).result())
+                _settle(
+                    future,
+                    lambda job=job: self._executor.submit(_run_job, job, self._source).result(),
+                )
 
 
 def _settle(future: Future, work: Callable[[], object]) -> None:
@@ -216,18 +222,24 @@ def score_all(
     return results
 
 
-_WORKER: dict = {}
+_LOADED: dict = {}  # in a worker process: (path, sha256, variables, mmap) -> SensorData
 
 
-def _init_worker(data_path: str, config: dict, sha256: str) -> None:
-    """Load the dataset and configuration once per worker process; one torch thread."""
+def worker_data(data_path: str, config: FitConfig, sha256: str) -> SensorData:
+    """The dataset in a worker process, loaded by its first job and kept for the next ones."""
+    key = (data_path, sha256, tuple(config.data.variables or ()), config.data.mmap)
+    if key not in _LOADED:
+        data = load_dataset(data_path, config.data.variables, mmap=config.data.mmap)
+        if data.sha256 != sha256:
+            raise InputError(f"{data_path} changed while compare was running (sha256 differs)")
+        _LOADED.clear()  # one dataset at a time
+        _LOADED[key] = data
+    return _LOADED[key]
+
+
+def _run_job(job: KeepSetJob | RefitJob, source: tuple[str, dict, str]):
+    """Run `job` in a worker process on the dataset and configuration of `source`."""
+    data_path, config, sha256 = source
     torch.set_num_threads(1)
     config = FitConfig.from_dict(config)
-    data = load_dataset(data_path, config.data.variables, mmap=config.data.mmap)
-    if data.sha256 != sha256:
-        raise InputError(f"{data_path} changed while compare was running (sha256 differs)")
-    _WORKER.update(data=data, config=config)
-
-
-def _run_job(job: KeepSetJob | RefitJob):
-    return job.run(_WORKER["data"], _WORKER["config"])
+    return job.run(worker_data(data_path, config, sha256), config)

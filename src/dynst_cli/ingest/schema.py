@@ -25,6 +25,7 @@ from dynst_cli.console import log
 from dynst_cli.errors import InputError
 from dynst_cli.ingest.coords import normalize_lon
 from dynst_cli.ingest.defaults import DEFAULT_CHUNK_TIME  # noqa: F401  (part of the layout)
+
 UNKNOWN_UNITS = "unknown"
 
 
