@@ -31,6 +31,7 @@ run can be interrupted and resumed; jobs run in --workers processes with one tor
 
     .venv/bin/python benchmarks/bench_ranking.py [--archives metr-la,de-pm10] [--workers 2]
         [--before-src PATH/src]   # omit to skip the ``before`` variant
+        [--variants trainwin,retrain] [--output ranking_retrain]   # a subset, to its own file
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import shutil
 import time
 from collections.abc import Callable
@@ -191,10 +192,6 @@ def final_ranking(prep: Prepared, config: FitConfig) -> Ranking:
     """
     gate = prep.model.gate
     keep = gate.keep.cpu().numpy() > 0.5
-
-    def retrain(on: np.ndarray, round_: int) -> None:
-        retrain_on(prep, config, on, round_)
-
     if config.mask.drop_criterion == "magnitude":
         magnitude = np.abs(gate.scores.detach().cpu().numpy())
         return rank_sensors(keep, magnitude, gate.dropped_at.cpu().numpy())
@@ -204,7 +201,7 @@ def final_ranking(prep: Prepared, config: FitConfig) -> Ranking:
         EVAL_BATCH,
         config.mask.rank_pass_fraction,
         config.mask.rank_kept_by,
-        retrain if config.mask.rank_retrain_epochs > 0 else None,
+        functools.partial(retrain_on, prep, config) if config.mask.rank_retrain_epochs else None,
     )
     return Ranking(order=order, scores=worth, kept=keep)
 
