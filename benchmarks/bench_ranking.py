@@ -16,9 +16,11 @@ best-validation weights, the same rule for every row) and scored on the test spl
   sensors ordered by forward selection), ``trainwin`` (passes by thirds on training windows; the
   earlier variants ranked on the validation windows), ``retrain`` (today's defaults: trainwin
   with the model retrained on the sensors still on for a quarter of an epoch after each
-  elimination pass, ``mask.rank_retrain_epochs: 0.25``; every earlier variant sets it to 0), the
-  last four also fitted with seeds 1 and 2 (fit noise), the default's keep sets also scored with
-  training seeds 1 and 2 (scoring noise);
+  elimination pass, ``mask.rank_retrain_epochs: 0.25``; every earlier variant sets it to 0),
+  ``settle`` (retrain, and the keep set settled when drop-and-regrow ends by elimination with
+  retraining from the kept sensors and as many of the dropped ones, ``mask.settle_share: 1``),
+  the last five also fitted with seeds 1 and 2 (fit noise), the default's keep sets also scored
+  with training seeds 1 and 2 (scoring noise);
 - the rivals: random (seeds 0, 1, 2), variance, QR, greedy.
 
 Also per archive: the mean pairwise Jaccard of the keep sets of the three single-seed fits of the
@@ -57,13 +59,14 @@ SPARSITIES = (0.5, 0.7, 0.9)
 RIVALS = ("random", "variance", "qr", "greedy")
 VARIANTS = (
     "before", "magnitude", "saliency", "consensus", "dropout", "smoothed", "thirds", "forward",
-    "trainwin", "retrain",
+    "trainwin", "retrain", "settle",
 )  # fmt: skip
 # Today's default: saliency, ranked by thirds on training windows, the model retrained between
 # the elimination passes (mask.rank_retrain_epochs: 0.25); the recipe's defaults
 DEFAULT = "retrain"
 FIT_SEEDS = (1, 2)  # these variants are also fitted with these seeds (fit noise)
-SEEDED = ("thirds", "forward", "trainwin", "retrain")
+SEEDED = ("thirds", "forward", "trainwin", "retrain", "settle")
+SETTLE_SHARE = 1.0  # the ``settle`` variant's mask.settle_share
 SCORE_SEEDS = (1, 2)  # and its keep sets scored with these training seeds (scoring noise)
 SENSOR_DROPOUT = 0.2  # the ``dropout`` variant's mask.sensor_dropout
 SIGNAL_SMOOTHING = 0.8  # the ``smoothed`` variant's mask.signal_smoothing
@@ -222,7 +225,11 @@ def fit_specs(name: str, before_src: str | None) -> list[tuple]:
         here / "recipe-forward.yaml", name, mask={"rank_kept_by": "forward", **val}
     )
     trainwin = write_recipe(here / "recipe-trainwin.yaml", name, mask=unchanged)
-    seeded = (("thirds", thirds), ("trainwin", trainwin), ("forward", forward), (DEFAULT, base))
+    settle = write_recipe(here / "recipe-settle.yaml", name, mask={"settle_share": SETTLE_SHARE})
+    seeded = (
+        ("thirds", thirds), ("trainwin", trainwin), ("forward", forward), (DEFAULT, base),
+        ("settle", settle),
+    )  # fmt: skip
     for variant, recipe in seeded:
         specs.append((variant, variant, here / f"run-{variant}", recipe, [], src))
         specs += [

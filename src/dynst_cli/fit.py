@@ -34,10 +34,11 @@ from dynst_cli.run import (
     TIMINGS,
     RunDir,
 )
-from dynst_cli.saliency import saliency_ranking
+from dynst_cli.saliency import saliency_ranking, settle_keep_set
 from dynst_cli.selection import Ranking, Siting, SitingConstraints, rank_sensors, siting_for
 from dynst_cli.selection.consensus import consensus_ranking, mean_pairwise_jaccard
 from dynst_cli.train import (
+    SETTLE_RETRAIN_OFFSET,
     BestWeights,
     Prepared,
     TrainState,
@@ -136,7 +137,8 @@ def _fit(dataset_path, run_path, config: FitConfig, resume, constraints, on_epoc
         if on_epoch:
             on_epoch(state, config.train.epochs)
 
-    state = run_epochs(prep, config, state, select, optimizer, checkpoint, ddp)
+    settle = settle_hook(prep, config, select)
+    state = run_epochs(prep, config, state, select, optimizer, checkpoint, ddp, settle)
     ranking, consensus = final_ranking(prep, config), None
     if config.train.seeds > 1:
         ranking, consensus = _consensus_over_seeds(run, dataset_path, config, constraints, ranking)
@@ -204,6 +206,30 @@ def final_ranking(prep: Prepared, config: FitConfig) -> Ranking:
         functools.partial(retrain_on, prep, config) if config.mask.rank_retrain_epochs else None,
     )
     return Ranking(order=order, scores=worth, kept=keep)
+
+
+def settle_hook(prep: Prepared, config: FitConfig, select) -> Callable[[], np.ndarray] | None:
+    """What `run_epochs` calls to settle the keep set when drop-and-regrow ends, if anything.
+
+    The candidates are measured on the windows of the final ranking and retrained on as its
+    elimination is (`mask.rank_retrain_epochs`), on a stream of windows of their own.
+    """
+    mask = config.mask
+    if mask.drop_criterion != "saliency" or mask.settle_share <= 0:
+        return None
+    retrain = None
+    if mask.rank_retrain_epochs:
+        retrain = functools.partial(retrain_on, prep, config, stream=SETTLE_RETRAIN_OFFSET)
+    return functools.partial(
+        settle_keep_set,
+        prep,
+        ranking_windows(prep, config),
+        EVAL_BATCH,
+        mask.settle_share,
+        mask.rank_pass_fraction,
+        select,
+        retrain,
+    )
 
 
 def ranking_windows(prep: Prepared, config: FitConfig) -> np.ndarray:

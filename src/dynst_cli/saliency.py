@@ -25,6 +25,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
+from dynst_cli.mask import regrow_init
 from dynst_cli.mask.loss import masked_mae
 from dynst_cli.train import Prepared
 
@@ -145,22 +146,79 @@ def _pass_size(n_undecided: int, fraction: float) -> int:
 
 
 def _eliminate(
-    prep, starts, batch_size, fraction, keep: np.ndarray, worth, retrain=None
+    prep, starts, batch_size, fraction, keep: np.ndarray, worth, retrain=None, down_to: int = 0
 ) -> np.ndarray:
-    """Kept sensors, the last to be eliminated first; `retrain(on, round)` after each pass."""
+    """Kept sensors, the last to be eliminated first; `retrain(on, round)` after each pass.
+
+    Stops when `down_to` sensors are left (they are not in the result, and no pass takes more
+    than the sensors above that count).
+    """
     on, eliminated = keep.copy(), []
-    while on.any():
+    while on.sum() > down_to:
         if retrain is not None and eliminated:
             retrain(on.copy(), len(eliminated))
         saliency = measure_on_saliency(prep, starts, batch_size, on)
         candidates = np.flatnonzero(on)
         # Least salient first; ties by index, the higher index goes first.
         weakest = candidates[np.lexsort((-candidates, saliency[candidates]))]
-        chosen = weakest[: _pass_size(candidates.size, fraction)]
+        size = min(_pass_size(candidates.size, fraction), candidates.size - down_to)
+        chosen = weakest[:size]
         worth[chosen] = saliency[chosen]
         eliminated.extend(chosen.tolist())
         on[chosen] = False
     return np.array(eliminated[::-1], dtype=np.int64)
+
+
+def settle_keep_set(
+    prep: Prepared,
+    starts: np.ndarray,
+    batch_size: int,
+    share: float,
+    pass_fraction: float,
+    select: Callable[[np.ndarray, int], np.ndarray],
+    retrain: Callable[[np.ndarray, int], None] | None = None,
+) -> np.ndarray:
+    """The keep set re-decided by elimination from a wider set of candidates, shape (N,) bool.
+
+    Drop-and-regrow judges a dropped sensor by its saliency on a model that has never read it.
+    Here the candidates are the kept sensors plus the ``round(share * n_kept)`` dropped ones that
+    are most salient at their regrow gate value (chosen through `select`, so an excluded sensor
+    never is one); the model is trained with all of them on (`retrain(on, round)`), and then
+    eliminated from as the final ranking is (`_eliminate`, retraining between passes) until as
+    many are left as were kept. The weights stay as the retraining left them: they were trained on
+    sets that end at the one returned. The gate's keep vector, scores and ``dropped_at`` are left
+    as they were; the caller applies the result. The keep set chosen goes through `select`.
+    """
+    gate = prep.model.gate
+    keep = gate.keep.detach().cpu().numpy() > 0.5
+    n, n_kept = keep.size, int(keep.sum())
+    n_extra = min(round(share * n_kept), n - n_kept)
+    if n_extra <= 0 or n_kept == 0:
+        return keep
+    scores = gate.scores.detach().clone()
+    dropped_at = gate.dropped_at.clone()
+    try:
+        saliency = measure_saliency(prep, starts, batch_size)  # dropped ones at their regrow value
+        idx = np.arange(n)
+        priority = np.lexsort((idx, -saliency, ~keep))  # kept first, each side most salient first
+        candidates = select(priority, n_kept + n_extra) | keep
+        with torch.no_grad():  # a candidate reads its input at the regrow gate value
+            gate.scores.copy_(torch.from_numpy(regrow_init(scores.cpu().numpy(), keep, candidates)))
+        if retrain is not None:
+            retrain(candidates.copy(), 0)
+        worth = np.zeros(n)
+        eliminated = _eliminate(
+            prep, starts, batch_size, pass_fraction, candidates, worth, retrain, n_kept
+        )
+        survivors = np.flatnonzero(candidates & ~np.isin(idx, eliminated))
+        others = priority[~candidates[priority]]
+        order = np.concatenate([survivors, eliminated, others])
+        return select(order, n_kept)
+    finally:
+        with torch.no_grad():
+            gate.scores.copy_(scores)
+        gate.set_keep(keep, -1)
+        gate.dropped_at.copy_(dropped_at)
 
 
 def _select_forward(prep, starts, batch_size, fraction, keep: np.ndarray, worth) -> np.ndarray:

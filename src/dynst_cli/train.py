@@ -7,7 +7,8 @@
 3. drop-and-regrow at fixed sparsity: a cosine-annealed fraction of the kept sensors with the
    smallest |m| is swapped for the dropped sensors with the largest accumulated gradient of the
    loss with respect to their gate, until about 75 % of the steps;
-4. fine-tune with the mask frozen.
+4. fine-tune with the mask frozen (`mask.settle_share`, off by default, first re-decides the keep
+   set by elimination with retraining from a wider set of candidates, `saliency.settle_keep_set`).
 What a sensor is worth when it is dropped or regrown follows `mask.drop_criterion`: its saliency
 ``|g dL/dg|`` (the default) or its gate magnitude ``|m|``.
 Every choice of a keep set goes through `select` (siting constraints). Checkpoints are written every
@@ -50,6 +51,7 @@ from dynst_cli.model import ForecastModel, backbone_spec, build_model
 
 FINETUNE_EPOCH_OFFSET = 10_000  # shuffling seeds of frozen-mask epochs, apart from the fit's
 RANK_RETRAIN_OFFSET = 20_000  # shuffling seeds of the final ranking's retraining, apart again
+SETTLE_RETRAIN_OFFSET = 30_000  # and of the retraining that settles the keep set (settle_share)
 
 
 @dataclass
@@ -266,8 +268,13 @@ def run_epochs(
     optimizer: torch.optim.Optimizer,
     on_epoch: Callable[[TrainState], None],
     ddp_model=None,
+    settle: Callable[[], np.ndarray] | None = None,
 ) -> TrainState:
-    """The DynST schedule from `state` to the last epoch; `on_epoch` checkpoints and reports."""
+    """The DynST schedule from `state` to the last epoch; `on_epoch` checkpoints and reports.
+
+    `settle()`, when given, re-decides the keep set once, at the end of the epoch in which
+    drop-and-regrow ends, if frozen-mask epochs follow (`saliency.settle_keep_set`).
+    """
     model, gate = prep.model, prep.model.gate
     forward_model = ddp_model or model
     total = config.train.epochs * steps_per_epoch(len(prep.splits["train"].window_starts), config)
@@ -299,6 +306,10 @@ def run_epochs(
                 d, r = update_mask(gate, schedule, state.step, select, config.mask, state)
                 dropped, regrown = dropped + d, regrown + r
             state.step += 1
+        settled = 0
+        updates_ended = not mask_final and state.step >= schedule.update_end
+        if settle and updates_ended and epoch + 1 < config.train.epochs:
+            settled = apply_settled(gate, settle, state.step - 1)
         state.epoch = epoch + 1
         val_mae = validation_mae(prep)
         if mask_final:
@@ -311,8 +322,8 @@ def run_epochs(
                 "loss": float(np.mean(losses)) if losses else float("nan"),
                 "sparsity": float(1 - gate.keep.mean()),
                 "n_keep": int(gate.keep.sum()),
-                "dropped": dropped,
-                "regrown": regrown,
+                "dropped": dropped + settled,
+                "regrown": regrown + settled,
                 "val_mae": val_mae,
             }
         )
@@ -322,6 +333,27 @@ def run_epochs(
         state.dense = evaluate_on_main(prep)
     state.best.restore(model)
     return state
+
+
+def apply_settled(gate, settle: Callable[[], np.ndarray], step: int) -> int:
+    """Switch the gate to the keep set `settle()` decides (rank 0's); returns the sensors swapped.
+
+    A sensor switched on restarts at the kept sensors' mean ``|m|``, as a regrown one does.
+    """
+    keep = gate.keep.detach().cpu().numpy() > 0.5
+    dropout, gate.dropout = gate.dropout, 0.0  # every candidate is judged with all its inputs
+    try:
+        new = settle()
+    finally:
+        gate.dropout = dropout
+    new_t = torch.from_numpy(new.astype(np.float32)).to(gate.keep.device)
+    new = dist.broadcast_from_main(new_t).cpu().numpy() > 0.5
+    scores = gate.scores.detach().cpu().numpy()
+    with torch.no_grad():
+        gate.scores.copy_(torch.from_numpy(regrow_init(scores, keep, new)).to(gate.scores))
+    gate.set_keep(new, step)
+    gate.reset_grad_accum()
+    return int((new & ~keep).sum())
 
 
 def validation_mae(prep: Prepared) -> float | None:
@@ -362,15 +394,22 @@ def finetune(
     return best
 
 
-def retrain_on(prep: Prepared, config: FitConfig, keep: np.ndarray, round_: int) -> None:
+def retrain_on(
+    prep: Prepared,
+    config: FitConfig,
+    keep: np.ndarray,
+    round_: int,
+    stream: int = RANK_RETRAIN_OFFSET,
+) -> None:
     """Train the backbone for `mask.rank_retrain_epochs` with the mask frozen at `keep`.
 
-    One step of the final ranking's elimination (`saliency.saliency_ranking`): the model learns to
-    do without the sensors just switched off before the next pass measures it. The windows are
-    drawn from the whole training period with a generator seeded by (seed, `round_`), not sharded,
-    so every rank of a distributed fit trains the same steps and keeps the same weights; the
-    gate's scores are not trained. Only the sensors on are read (`ForecastModel.forward_kept`),
-    so a step costs less the fewer are left. The caller restores the weights it wants to keep.
+    One step of an elimination (`saliency.saliency_ranking`, `saliency.settle_keep_set`): the
+    model learns to do without the sensors just switched off before the next pass measures it.
+    The windows are drawn from the whole training period with a generator seeded by (seed,
+    `stream`, `round_`), not sharded, so every rank of a distributed fit trains the same steps
+    and keeps the same weights; the gate's scores are not trained. Only the sensors on are read
+    (`ForecastModel.forward_kept`), so a step costs less the fewer are left. The caller restores
+    the weights it wants to keep.
     """
     n_windows = len(prep.splits["train"].window_starts)
     epoch_steps = max(1, math.ceil(n_windows / config.train.batch_size))
@@ -382,7 +421,7 @@ def retrain_on(prep: Prepared, config: FitConfig, keep: np.ndarray, round_: int)
     trains_scores = gate.scores.requires_grad
     gate.scores.requires_grad_(False)
     optimizer = make_optimizer(prep.model, config)
-    rng = np.random.default_rng([config.train.seed, RANK_RETRAIN_OFFSET, round_])
+    rng = np.random.default_rng([config.train.seed, stream, round_])
     starts = rng.choice(prep.splits["train"].window_starts, steps * config.train.batch_size)
     kept = torch.as_tensor(np.flatnonzero(keep), device=prep.device)
     prep.model.train()

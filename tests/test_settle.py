@@ -1,0 +1,124 @@
+"""Settling the keep set when drop-and-regrow ends (`mask.settle_share`, off by default)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from dynst_cli.fit import fit_run
+from synthetic import canonical_dataset, planted_network, tiny_config, write
+
+
+@pytest.fixture(scope="module")
+def twelve_sensors(tmp_path_factory):
+    values, _ = planted_network(n_drivers=3, n_followers=9, n_steps=400, seed=2)
+    return write(canonical_dataset(values), tmp_path_factory.mktemp("twelve") / "twelve.nc")
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory, twelve_sensors):
+    run = tmp_path_factory.mktemp("fitted") / "run"
+    fit_run(twelve_sensors, run, tiny_config())
+    return run
+
+
+def _loaded(run, share: float):
+    from dynst_cli.prune import load_for_run
+    from dynst_cli.run import RunDir
+
+    config, _, prep = load_for_run(RunDir(run))
+    config.mask.settle_share = share
+    return config, prep
+
+
+def _first_n(order, n_keep, excluded=()):
+    keep = np.zeros(len(order), dtype=bool)
+    allowed = [i for i in order if i not in excluded]
+    keep[allowed[:n_keep]] = True
+    return keep
+
+
+@pytest.mark.slow  # trains models
+def test_settling_trains_on_the_candidates_then_eliminates_down_to_the_kept_count(
+    fitted, monkeypatch
+):
+    from dynst_cli import fit as fit_module
+    from dynst_cli.train import retrain_on
+
+    config, prep = _loaded(fitted, 0.5)
+    gate = prep.model.gate
+    keep = gate.keep.numpy() > 0.5
+    scores, dropped_at = gate.scores.detach().clone(), gate.dropped_at.clone()
+    calls = []
+
+    def recording(prep_, config_, on, round_, stream):
+        calls.append(on.copy())
+        retrain_on(prep_, config_, on, round_, stream)
+
+    monkeypatch.setattr(fit_module, "retrain_on", recording)
+    settled = fit_module.settle_hook(prep, config, _first_n)()
+    # 6 kept and round(0.5 * 6) = 3 candidates from the dropped: trained on all 9, then fewer.
+    assert int(calls[0].sum()) == 9 and not (keep & ~calls[0]).any()
+    sizes = [int(on.sum()) for on in calls]
+    assert sizes == sorted(sizes, reverse=True) and min(sizes) > 6
+    assert settled.sum() == keep.sum() and not (settled & ~calls[0]).any()
+    # The gate is left as it was; the caller applies the result.
+    assert (gate.keep.numpy() > 0.5).tolist() == keep.tolist()
+    assert torch.equal(gate.scores.detach(), scores) and torch.equal(gate.dropped_at, dropped_at)
+
+
+@pytest.mark.slow  # trains models
+def test_an_excluded_sensor_is_never_a_candidate(fitted, monkeypatch):
+    from dynst_cli import fit as fit_module
+
+    config, prep = _loaded(fitted, 100.0)  # every sensor the siting allows
+    keep = prep.model.gate.keep.numpy() > 0.5
+    excluded = int(np.flatnonzero(~keep)[0])
+    calls = []
+    monkeypatch.setattr(fit_module, "retrain_on", lambda p, c, on, r, stream: calls.append(on))
+
+    def select(order, n_keep):
+        return _first_n(order, n_keep, excluded=(excluded,))
+
+    settled = fit_module.settle_hook(prep, config, select)()
+    assert calls and int(calls[0].sum()) == 11 and not any(on[excluded] for on in calls)
+    assert not settled[excluded] and settled.sum() == keep.sum()
+
+
+def test_settling_is_off_by_default_and_for_the_magnitude_criterion():
+    from dynst_cli.fit import settle_hook
+
+    config = tiny_config()
+    assert settle_hook(None, config, _first_n) is None
+    config.mask.settle_share, config.mask.drop_criterion = 1.0, "magnitude"
+    assert settle_hook(None, config, _first_n) is None
+
+
+@pytest.mark.slow  # trains models
+def test_a_fit_settles_once_when_drop_and_regrow_ends_and_the_same_every_time(
+    tmp_path, twelve_sensors, monkeypatch
+):
+    from dynst_cli import fit as fit_module
+    from dynst_cli.saliency import settle_keep_set
+
+    config = tiny_config(epochs=4)
+    config.mask.settle_share = 1.0
+    calls = []
+
+    def counting(prep, *args):
+        calls.append(int(prep.model.gate.keep.sum()))
+        return settle_keep_set(prep, *args)
+
+    monkeypatch.setattr(fit_module, "settle_keep_set", counting)
+    rankings = []
+    for k in range(2):
+        fit_run(twelve_sensors, tmp_path / f"run-{k}", config)
+        rankings.append((tmp_path / f"run-{k}" / "ranking.json").read_text())
+    assert calls == [6, 6]  # once per fit, at the kept count
+    history = json.loads((tmp_path / "run-0" / "history.json").read_text())
+    # Updates end at 75 % of the steps, after the third epoch: the fourth trains the settled set.
+    assert [h["n_keep"] for h in history][-2:] == [6, 6] and history[-1]["regrown"] == 0
+    assert rankings[0] == rankings[1]
