@@ -19,7 +19,9 @@ best-validation weights, the same rule for every row) and scored on the test spl
   elimination pass, ``mask.rank_retrain_epochs: 0.25``; every earlier variant sets it to 0),
   ``settle`` (retrain, and the keep set settled when drop-and-regrow ends by elimination with
   retraining from the kept sensors and as many of the dropped ones, ``mask.settle_share: 1``),
-  the last five also fitted with seeds 1 and 2 (fit noise), the default's keep sets also scored
+  ``residual`` (retrain, and drop-and-regrow regrows the dropped sensors whose latest reading
+  explains most of the model's forecast residual, ``mask.regrow_signal: residual``),
+  the last six also fitted with seeds 1 and 2 (fit noise), the default's keep sets also scored
   with training seeds 1 and 2 (scoring noise);
 - the rivals: random (seeds 0, 1, 2), variance, QR, greedy.
 
@@ -59,13 +61,13 @@ SPARSITIES = (0.5, 0.7, 0.9)
 RIVALS = ("random", "variance", "qr", "greedy")
 VARIANTS = (
     "before", "magnitude", "saliency", "consensus", "dropout", "smoothed", "thirds", "forward",
-    "trainwin", "retrain", "settle",
+    "trainwin", "retrain", "settle", "residual",
 )  # fmt: skip
 # Today's default: saliency, ranked by thirds on training windows, the model retrained between
 # the elimination passes (mask.rank_retrain_epochs: 0.25); the recipe's defaults
 DEFAULT = "retrain"
 FIT_SEEDS = (1, 2)  # these variants are also fitted with these seeds (fit noise)
-SEEDED = ("thirds", "forward", "trainwin", "retrain", "settle")
+SEEDED = ("thirds", "forward", "trainwin", "retrain", "settle", "residual")
 SETTLE_SHARE = 1.0  # the ``settle`` variant's mask.settle_share
 SCORE_SEEDS = (1, 2)  # and its keep sets scored with these training seeds (scoring noise)
 SENSOR_DROPOUT = 0.2  # the ``dropout`` variant's mask.sensor_dropout
@@ -226,9 +228,10 @@ def fit_specs(name: str, before_src: str | None) -> list[tuple]:
     )
     trainwin = write_recipe(here / "recipe-trainwin.yaml", name, mask=unchanged)
     settle = write_recipe(here / "recipe-settle.yaml", name, mask={"settle_share": SETTLE_SHARE})
+    residual = write_recipe(here / "recipe-residual.yaml", name, mask={"regrow_signal": "residual"})
     seeded = (
         ("thirds", thirds), ("trainwin", trainwin), ("forward", forward), (DEFAULT, base),
-        ("settle", settle),
+        ("settle", settle), ("residual", residual),
     )  # fmt: skip
     for variant, recipe in seeded:
         specs.append((variant, variant, here / f"run-{variant}", recipe, [], src))
@@ -258,6 +261,7 @@ def fit_specs(name: str, before_src: str | None) -> list[tuple]:
             ("forward", {"rank_kept_by": "forward", **val}),
             ("trainwin", unchanged),
             (DEFAULT, {}),
+            ("residual", {"regrow_signal": "residual"}),
         ):
             key = f"{variant}-gwnet"
             recipe = write_recipe(here / f"recipe-{key}.yaml", name, model=gwnet, mask=mask)

@@ -55,19 +55,24 @@ def test_an_error_in_the_workers_is_the_launchers_exit_code_and_one_message(
     assert "Traceback" not in err
 
 
-def _train_one_rank(rank: int, init_file: str, dataset: str, out: str) -> None:
+def _train_one_rank(rank: int, init_file: str, dataset: str, out: str, mask: dict) -> None:
     """One rank of a DynST fit joined by a file store; saves what must match across ranks."""
+    from dynst_cli.fit import settle_hook
+
     torch.distributed.init_process_group(
         "gloo", init_method=f"file://{init_file}", rank=rank, world_size=WORLD
     )
     try:
         config = tiny_config()
+        for key, value in mask.items():
+            setattr(config.mask, key, value)
         data = load_dataset(dataset)
         prep = prepare(data, config)
         optimizer = make_optimizer(prep.model, config)
         ddp = dist.wrap_ddp(prep.model, prep.device)
         select = Siting.free(data.n_sensors).keep_fn()
-        run_epochs(prep, config, TrainState(), select, optimizer, lambda state: None, ddp)
+        settle = settle_hook(prep, config, select)
+        run_epochs(prep, config, TrainState(), select, optimizer, lambda state: None, ddp, settle)
         gate = prep.model.gate
         np.savez(
             f"{out}/rank{rank}.npz",
@@ -79,8 +84,10 @@ def _train_one_rank(rank: int, init_file: str, dataset: str, out: str) -> None:
         torch.distributed.destroy_process_group()
 
 
-def test_every_rank_ends_with_the_same_mask_scores_and_weights(tmp_path, planted):
-    args = (str(tmp_path / "store"), str(planted[0]), str(tmp_path))
+# The residual regrow signal is summed over ranks; the settling retrains on every rank alike.
+@pytest.mark.parametrize("mask", [{}, {"regrow_signal": "residual", "settle_share": 1.0}])
+def test_every_rank_ends_with_the_same_mask_scores_and_weights(tmp_path, planted, mask):
+    args = (str(tmp_path / "store"), str(planted[0]), str(tmp_path), mask)
     mp.spawn(_train_one_rank, args=args, nprocs=WORLD, join=True)
     ranks = [np.load(tmp_path / f"rank{r}.npz") for r in range(WORLD)]
     n = ranks[0]["keep"].size

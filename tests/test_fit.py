@@ -30,10 +30,18 @@ def test_run_keeps_exactly_the_target_count_and_ranks_every_sensor(fitted_run):
     assert history[-1]["n_keep"] == n_keep_for(n, 0.5)
 
 
-@pytest.mark.parametrize("mask", [{}, {"sensor_dropout": 0.3, "signal_smoothing": 0.8}])
+@pytest.mark.parametrize(
+    "mask",
+    [
+        {},
+        {"sensor_dropout": 0.3, "signal_smoothing": 0.8},
+        {"regrow_signal": "residual", "settle_share": 1.0},
+    ],
+)
 def test_resume_after_an_interruption_gives_the_same_run(tmp_path, planted, mask):
     config = tiny_config()
-    for key, value in mask.items():  # the random sensor dropout and the smoothed signal too
+    # the random sensor dropout, the smoothed signal, the residual probe and the settling too
+    for key, value in mask.items():
         setattr(config.mask, key, value)
     straight = tmp_path / "straight"
     fit_run(planted[0], straight, config)

@@ -23,6 +23,7 @@ from dynst_cli.dense_cache import DenseReference, cache_root, dense_key, key_inp
 from dynst_cli.errors import DynstError, InputError, UsageError
 from dynst_cli.evaluate import EVAL_BATCH, headline
 from dynst_cli.mask import check_keeps_some
+from dynst_cli.mask.residual import ResidualProbe
 from dynst_cli.model import ForecastModel
 from dynst_cli.run import (
     CHECKPOINT,
@@ -336,6 +337,7 @@ def _save_checkpoint(run: RunDir, prep: Prepared, optimizer, state: TrainState) 
             "dense": state.dense,
             "best": state.best.state() if state.best else None,
             "signal": None if state.signal is None else torch.from_numpy(state.signal),
+            "probe": None if state.probe is None else state.probe.state(),
             "torch_rng": torch.get_rng_state(),
         },
     )
@@ -351,6 +353,9 @@ def _restore(run: RunDir, prep: Prepared, optimizer) -> TrainState:
         state = TrainState(ckpt["epoch"], ckpt["step"], ckpt["history"], ckpt["dense"], best)
         signal = ckpt.get("signal")  # absent from checkpoints written before smoothing
         state.signal = None if signal is None else signal.numpy()
+        if ckpt.get("probe") is not None:  # absent from checkpoints written before the probe
+            state.probe = ResidualProbe(prep.model.gate.n_sensors, prep.device)
+            state.probe.load(ckpt["probe"])
         return state
     except (KeyError, RuntimeError, ValueError) as exc:
         raise InputError(

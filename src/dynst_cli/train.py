@@ -47,6 +47,7 @@ from dynst_cli.mask import (
     regrow_init,
 )
 from dynst_cli.mask.loss import masked_mae
+from dynst_cli.mask.residual import ResidualProbe
 from dynst_cli.model import ForecastModel, backbone_spec, build_model
 
 FINETUNE_EPOCH_OFFSET = 10_000  # shuffling seeds of frozen-mask epochs, apart from the fit's
@@ -75,6 +76,7 @@ class TrainState:
     dense: dict | None = None  # val/test metrics of the dense model at the end of the warm-up
     best: BestWeights | None = None  # the best-validation epoch with the final mask so far
     signal: np.ndarray | None = None  # smoothed drop-and-regrow saliency (mask.signal_smoothing)
+    probe: ResidualProbe | None = None  # the residual regrow signal (mask.regrow_signal)
 
 
 class BestWeights:
@@ -165,9 +167,13 @@ def epoch_batches(prep: Prepared, config: FitConfig, epoch: int):
     return islice(prep.source.batches(shard, config.train.batch_size), n)
 
 
-def train_step(model, optimizer, batch, gate, l1_lambda: float) -> float:
+def train_step(model, optimizer, batch, gate, l1_lambda: float, probe=None) -> float:
+    """One optimiser step; `probe` (a `ResidualProbe`), when given, reads the step's forecast
+    to score the sensors that are off."""
     model.train()
     pred = model(batch.x, batch.tod, batch.dow)
+    if probe is not None:
+        probe.add(batch.x, batch.y, pred, batch.observed, gate.keep < 0.5)
     loss = dynst_loss(pred, batch.y, batch.observed, gate, l1_lambda)
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
@@ -229,6 +235,10 @@ def update_mask(
     if mask.drop_criterion == "saliency":
         drop_score = regrow_score = smoothed(drop_score, state.signal, mask.signal_smoothing)
         state.signal = drop_score
+    if state.probe is not None:
+        if state.probe.count:  # read during the regrow phase only
+            regrow_score = state.probe.scores()
+        state.probe.reset()
     n = keep.size
     # The update after step t sets the mask of step t+1, so the ramp reaches the target exactly.
     new = prune_to(keep, drop_score, n - schedule.n_off_after(step, n), select)
@@ -281,6 +291,8 @@ def run_epochs(
     schedule = SparsitySchedule.from_config(config.mask, total)
     state.best = state.best or BestWeights()
     gate.dropout, gate.dropout_seed = config.mask.sensor_dropout, config.train.seed
+    if config.mask.regrow_signal == "residual" and state.probe is None:
+        state.probe = ResidualProbe(gate.n_sensors, prep.device)
     for epoch in range(state.epoch, config.train.epochs):
         losses, dropped, regrown = [], 0, 0
         mask_final = schedule.target == 0.0 or state.step >= schedule.update_end
@@ -296,9 +308,15 @@ def run_epochs(
                 # DDP waits for a gradient of every parameter it was built with: build it again
                 # without the frozen scores (every rank reaches this step together).
                 forward_model = dist.wrap_ddp(model, prep.device)
+            probe = state.probe if phase == "regrow" else None
             losses.append(
                 train_step(
-                    forward_model, optimizer, batch.to(prep.device), gate, config.mask.l1_lambda
+                    forward_model,
+                    optimizer,
+                    batch.to(prep.device),
+                    gate,
+                    config.mask.l1_lambda,
+                    probe,
                 )
             )
             check_finite_loss(losses[-1], batch, prep.source)

@@ -1,0 +1,81 @@
+"""The residual regrow signal: how much of what the model gets wrong a sensor's reading explains.
+
+A dropped sensor's gate signal (its saliency at the regrow gate value, or ``|dL/dg|``) is read
+through the model's own pathways for that sensor, and a model trained without a sensor has no use
+for it: adding it unchanged does not lower the loss however much it would help once the model has
+learned to read it. So the gate signal cannot tell a redundant sensor from one that covers a
+whole part of the network no kept sensor sees. The residual signal asks the data instead, as
+orthogonal matching pursuit does: with ``r`` the forecast residual of every target (summed over
+the horizon) and ``x_i`` sensor i's latest reading in the history, both centred over the batch,
+
+    score_i = sum_j cov(x_i, r_j)^2 / var(x_i)
+
+the residual variance, summed over targets, that a linear fit on ``x_i`` would explain. It needs
+only the forward pass the training step already made (`add` after each step), costs one
+``N_off x N`` product per batch for the sensors that are off, and is summed over the update
+interval (and over ranks).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from dynst_cli import distributed as dist
+
+COLUMN_CHUNK = 2048  # targets per block of the covariance product, to bound its memory
+
+
+class ResidualProbe:
+    """Accumulates the residual signal of every sensor between two mask updates."""
+
+    def __init__(self, n_sensors: int, device: torch.device | str = "cpu"):
+        self.total = torch.zeros(n_sensors, dtype=torch.float64, device=device)
+        self.count = 0
+
+    @torch.no_grad()
+    def add(self, x, y, pred, observed, off: torch.Tensor | None = None) -> None:
+        """One training batch: x (B, T_in, N, 2C) history, y / pred / observed (B, T_out, N, C).
+
+        Only the sensors `off` (bool, shape (N,); all when None) are scored: the signal ranks the
+        dropped sensors, and the product costs in proportion to how many are read.
+        """
+        b, n_channels = x.shape[0], y.shape[-1]
+        if b < 2:  # one window has no covariance
+            return
+        sensors = torch.arange(x.shape[2], device=x.device)
+        if off is not None:
+            sensors = sensors[off.to(x.device).bool()]
+        if sensors.numel() == 0:
+            self.count += 1
+            return
+        latest = x[:, -1, sensors, :n_channels].reshape(b, -1)  # missing readings are 0
+        residual = torch.where(observed, y - pred.detach(), 0.0).sum(dim=1).reshape(b, -1)
+        latest = latest - latest.mean(0)
+        residual = residual - residual.mean(0)
+        explained = torch.zeros(latest.shape[1], device=x.device)
+        for start in range(0, residual.shape[1], COLUMN_CHUNK):
+            cov = latest.T @ residual[:, start : start + COLUMN_CHUNK] / b
+            explained += cov.pow(2).sum(dim=1)
+        variance = latest.pow(2).mean(dim=0)
+        per_value = torch.where(variance > 0, explained / variance.clamp_min(1e-12), 0.0)
+        per_sensor = per_value.reshape(-1, n_channels).sum(dim=1).double()
+        self.total[sensors.to(self.total.device)] += per_sensor.to(self.total.device)
+        self.count += 1
+
+    def scores(self):
+        """Mean signal per batch of the interval, summed over ranks (numpy, shape (N,))."""
+        total = dist.all_reduce_sum(self.total.clone())
+        count = dist.all_reduce_sum(torch.tensor([float(self.count)], device=total.device))
+        return (total / count.clamp_min(1.0)).cpu().numpy()
+
+    def reset(self) -> None:
+        self.total.zero_()
+        self.count = 0
+
+    def state(self) -> dict:
+        return {"total": self.total.cpu(), "count": self.count}
+
+    def load(self, state: dict | None) -> None:
+        if state:
+            self.total.copy_(state["total"])
+            self.count = int(state["count"])
