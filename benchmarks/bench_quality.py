@@ -188,7 +188,7 @@ def planted(work: Path, log) -> dict:
         "recipe": PLANTED_RECIPE,
         "n_sensors": n,
         "n_keep": n_keep,
-        "kept_in_fit": sorted(kept),
+        "kept_in_fit": [int(i) for i in sorted(kept)],
         "top_of_ranking": [int(i) for i in order[:n_keep]],
         "drivers_kept": counts,
         "random_hits_per_seed": random_hits,
@@ -300,11 +300,12 @@ def planted_markdown(p: dict) -> list[str]:
     from synthetic import planted_network
 
     _, follows = planted_network(**net)
-    covered = sorted({int(follows[i]) for i in p["kept_in_fit"]})
+    kept = [int(i) for i in p["kept_in_fit"]]  # JSON may hold them as floats
+    covered = sorted({int(follows[i]) for i in kept})
     lines += [
         "",
-        f"DynST kept {p['kept_in_fit']}, which follow drivers "
-        f"{[int(follows[i]) for i in p['kept_in_fit']]}: {len(covered)} of {net['n_drivers']} "
+        f"DynST kept {kept}, which follow drivers "
+        f"{[int(follows[i]) for i in kept]}: {len(covered)} of {net['n_drivers']} "
         f"drivers covered by a kept sensor or a lagged copy of it. Random expectation "
         f"{p['expected_random']:.2f} drivers kept.",
         "",

@@ -20,7 +20,7 @@ best-validation weights, the same rule for every row) and scored on the test spl
   ``settle`` (retrain, and the keep set settled when drop-and-regrow ends by elimination with
   retraining from the kept sensors and as many of the dropped ones, ``mask.settle_share: 1``),
   ``residual`` (retrain, and drop-and-regrow regrows the dropped sensors whose latest reading
-  explains most of the model's forecast residual, ``mask.regrow_signal: residual``),
+  best explains the loss's pull on the forecasts, ``mask.regrow_signal: residual``),
   the last six also fitted with seeds 1 and 2 (fit noise), the default's keep sets also scored
   with training seeds 1 and 2 (scoring noise);
 - the rivals: random (seeds 0, 1, 2), variance, QR, greedy.

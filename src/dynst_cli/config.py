@@ -87,9 +87,9 @@ class MaskConfig:
     settle_share: float = 0.0
     # What a dropped sensor promises when drop-and-regrow picks the sensors to regrow: "gate" (the
     # drop criterion's own signal at the sensor's gate) or "residual" (mask/residual.py: how much
-    # of the current model's forecast residual the sensor's latest reading explains). "gate" by
-    # default: "residual" keeps more of the planted drivers but ranked worse on the station
-    # network with half its readings missing (benchmarks/RESULTS.md).
+    # of the loss's pull on the current forecasts the sensor's latest reading explains). "gate"
+    # by default: "residual" keeps more of the planted drivers but did not rank the real
+    # archives better (benchmarks/RESULTS.md).
     regrow_signal: str = "gate"
 
 

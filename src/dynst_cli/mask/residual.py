@@ -5,15 +5,19 @@ through the model's own pathways for that sensor, and a model trained without a 
 for it: adding it unchanged does not lower the loss however much it would help once the model has
 learned to read it. So the gate signal cannot tell a redundant sensor from one that covers a
 whole part of the network no kept sensor sees. The residual signal asks the data instead, as
-orthogonal matching pursuit does: with ``r`` the forecast residual of every target (summed over
-the horizon) and ``x_i`` sensor i's latest reading in the history, both centred over the batch,
+orthogonal matching pursuit and RigL's gradient of a missing connection do: with ``r_j`` the
+negative gradient of the training loss (masked MAE) with respect to the forecast of target j,
+``sign(y - pred)`` where observed and 0 elsewhere, summed over the horizon, and ``x_i`` sensor
+i's latest reading in the history, both centred over the batch,
 
     score_i = sum_j cov(x_i, r_j)^2 / var(x_i)
 
-the residual variance, summed over targets, that a linear fit on ``x_i`` would explain. It needs
-only the forward pass the training step already made (`add` after each step), costs one
-``N_off x N`` product per batch for the sensors that are off, and is summed over the update
-interval (and over ranks).
+the squared gradient of the loss with respect to a new linear path from ``x_i`` (normalised) to
+every forecast: what a sensor could take off the loss once the model reads it. The sign, not the
+residual itself, so that the signal weighs targets as the MAE does and a few large errors (a
+pollution episode) do not decide it. It needs only the forward pass the training step already
+made (`add` after each step), costs one ``N_off x N`` product per batch for the sensors that are
+off, and is summed over the update interval (and over ranks).
 """
 
 from __future__ import annotations
@@ -49,7 +53,8 @@ class ResidualProbe:
             self.count += 1
             return
         latest = x[:, -1, sensors, :n_channels].reshape(b, -1)  # missing readings are 0
-        residual = torch.where(observed, y - pred.detach(), 0.0).sum(dim=1).reshape(b, -1)
+        residual = torch.where(observed, torch.sign(y - pred.detach()), 0.0)
+        residual = residual.sum(dim=1).reshape(b, -1)  # the loss's pull on each forecast
         latest = latest - latest.mean(0)
         residual = residual - residual.mean(0)
         explained = torch.zeros(latest.shape[1], device=x.device)
