@@ -22,7 +22,8 @@ best-validation weights, the same rule for every row) and scored on the test spl
   ``residual`` (retrain, and drop-and-regrow regrows the dropped sensors whose latest reading
   best explains the loss's pull on the forecasts, ``mask.regrow_signal: residual``),
   the last six also fitted with seeds 1 and 2 (fit noise), the default's keep sets also scored
-  with training seeds 1 and 2 (scoring noise);
+  with training seeds 1 and 2 (scoring noise), and the consensus of the default's three fit seeds
+  (what ``fit --seeds 3`` ranks, from the saved fits) scored too;
 - the rivals: random (seeds 0, 1, 2), variance, QR, greedy.
 
 Also per archive: the mean pairwise Jaccard of the keep sets of the three single-seed fits of the
@@ -333,6 +334,14 @@ def run_archive(
                 jobs[(f"dynst-{key}-train-seed{k}", s)] = pool.submit(
                     cached, path, score_job, name, again, keep
                 )
+    seeds = [DEFAULT, *(f"{DEFAULT}-seed{k}" for k in FIT_SEEDS)]
+    if all(key in fits for key in seeds):  # what `fit --seeds 3` would rank: no new fit needed
+        order = seeds_consensus(fits, seeds)
+        for s in SPARSITIES:
+            path = here / f"score-dynst-{DEFAULT}-consensus-{s}.json"
+            jobs[(f"dynst-{DEFAULT}-consensus", s)] = pool.submit(
+                cached, path, score_job, name, recipe, order[: n_keep(n, s)]
+            )
     scores = {f"{m}@{s}": f.result() for (m, s), f in jobs.items()}
     return {
         "n_sensors": n,
@@ -342,6 +351,24 @@ def run_archive(
         "dense": dense.result(),
         "seconds": round(time.perf_counter() - started, 1),
     }
+
+
+def seeds_consensus(fits: dict, keys: list[str]) -> list[int]:
+    """The consensus ranking (`fit --seeds K`) of the fits `keys`, from their saved rankings.
+
+    A consensus fit refits the extra seeds exactly as these single-seed fits were made (same
+    recipe, no dense reference), so its ranking is the consensus of theirs.
+    """
+    from dynst_cli.selection import Ranking
+    from dynst_cli.selection.consensus import consensus_ranking
+
+    rankings = []
+    for key in keys:
+        order = np.asarray(fits[key]["order"])
+        kept = np.zeros(order.size, dtype=bool)
+        kept[fits[key]["kept_in_fit"]] = True
+        rankings.append(Ranking(order=order, scores=np.zeros(order.size), kept=kept))
+    return [int(i) for i in consensus_ranking(rankings).order]
 
 
 # ---------------------------------------------------------------------------------- summaries
@@ -370,6 +397,11 @@ def table(result: dict) -> dict:
                 row[f"{variant}_seeds_mean"] = mean
                 row[f"{variant}_seeds_mean_vs_best"] = mean / row[best]
                 row[f"{variant}_seeds_mean_vs_random"] = mean / row["random"]
+        key = f"dynst-{DEFAULT}-consensus@{s}"
+        if key in scores:  # the consensus of the default's three fit seeds
+            row["consensus"] = scores[key]["mae"]
+            row["consensus_vs_best"] = scores[key]["mae"] / row[best]
+            row["consensus_vs_random"] = scores[key]["mae"] / row["random"]
         suffixes = ("", *(f"-train-seed{k}" for k in SCORE_SEEDS))
         again = [f"dynst-{DEFAULT}{suffix}@{s}" for suffix in suffixes]
         if all(key in scores for key in again):  # one keep set, three training seeds
@@ -500,6 +532,16 @@ def markdown(results: dict, command: str) -> str:
         )]  # fmt: skip
         for key, value in stab.items():
             lines.append(f"- {key}: {json.dumps(value)}")
+        if "consensus" in t["0.5"]:
+            cells = " / ".join(
+                f"{row['consensus']:.3f} ({row['consensus_vs_best']:.3f} of the best rival, "
+                f"{row['consensus_vs_random']:.3f} of random)"
+                for row in t.values()
+            )
+            lines.append(
+                f"- consensus of {DEFAULT}'s fit seeds 0-2 (the ranking of `fit --seeds 3`), "
+                f"test MAE at {' / '.join(t)}: {cells}"
+            )
         lines.append("")
     return "\n".join(lines) + "\n"
 
