@@ -20,8 +20,9 @@ best-validation weights, the same rule for every row) and scored on the test spl
   ``settle`` (retrain, and the keep set settled when drop-and-regrow ends by elimination with
   retraining from the kept sensors and as many of the dropped ones, ``mask.settle_share: 1``),
   ``residual`` (retrain, and drop-and-regrow regrows the dropped sensors whose latest reading
-  best explains the loss's pull on the forecasts, ``mask.regrow_signal: residual``),
-  the last six also fitted with seeds 1 and 2 (fit noise), the default's keep sets also scored
+  best explains the loss's pull on the forecasts, ``mask.regrow_signal: residual``), ``grace``
+  (residual, and a regrown sensor cannot be dropped for 4 updates, ``mask.regrow_grace: 4``),
+  the last seven also fitted with seeds 1 and 2 (fit noise), the default's keep sets also scored
   with training seeds 1 and 2 (scoring noise), and the consensus of the default's three fit seeds
   (what ``fit --seeds 3`` ranks, from the saved fits) scored too;
 - the rivals: random (seeds 0, 1, 2), variance, QR, greedy.
@@ -62,13 +63,14 @@ SPARSITIES = (0.5, 0.7, 0.9)
 RIVALS = ("random", "variance", "qr", "greedy")
 VARIANTS = (
     "before", "magnitude", "saliency", "consensus", "dropout", "smoothed", "thirds", "forward",
-    "trainwin", "retrain", "settle", "residual",
+    "trainwin", "retrain", "settle", "residual", "grace",
 )  # fmt: skip
 # Today's default: saliency, ranked by thirds on training windows, the model retrained between
 # the elimination passes (mask.rank_retrain_epochs: 0.25); the recipe's defaults
 DEFAULT = "retrain"
 FIT_SEEDS = (1, 2)  # these variants are also fitted with these seeds (fit noise)
-SEEDED = ("thirds", "forward", "trainwin", "retrain", "settle", "residual")
+SEEDED = ("thirds", "forward", "trainwin", "retrain", "settle", "residual", "grace")
+REGROW_GRACE = 4  # the ``grace`` variant's mask.regrow_grace
 SETTLE_SHARE = 1.0  # the ``settle`` variant's mask.settle_share
 SCORE_SEEDS = (1, 2)  # and its keep sets scored with these training seeds (scoring noise)
 SENSOR_DROPOUT = 0.2  # the ``dropout`` variant's mask.sensor_dropout
@@ -230,9 +232,11 @@ def fit_specs(name: str, before_src: str | None) -> list[tuple]:
     trainwin = write_recipe(here / "recipe-trainwin.yaml", name, mask=unchanged)
     settle = write_recipe(here / "recipe-settle.yaml", name, mask={"settle_share": SETTLE_SHARE})
     residual = write_recipe(here / "recipe-residual.yaml", name, mask={"regrow_signal": "residual"})
+    graced = {"regrow_signal": "residual", "regrow_grace": REGROW_GRACE}
+    grace = write_recipe(here / "recipe-grace.yaml", name, mask=graced)
     seeded = (
         ("thirds", thirds), ("trainwin", trainwin), ("forward", forward), (DEFAULT, base),
-        ("settle", settle), ("residual", residual),
+        ("settle", settle), ("residual", residual), ("grace", grace),
     )  # fmt: skip
     for variant, recipe in seeded:
         specs.append((variant, variant, here / f"run-{variant}", recipe, [], src))
@@ -263,6 +267,7 @@ def fit_specs(name: str, before_src: str | None) -> list[tuple]:
             ("trainwin", unchanged),
             (DEFAULT, {}),
             ("residual", {"regrow_signal": "residual"}),
+            ("grace", {"regrow_signal": "residual", "regrow_grace": REGROW_GRACE}),
         ):
             key = f"{variant}-gwnet"
             recipe = write_recipe(here / f"recipe-{key}.yaml", name, model=gwnet, mask=mask)

@@ -85,7 +85,9 @@ def _train_one_rank(rank: int, init_file: str, dataset: str, out: str, mask: dic
 
 
 # The residual regrow signal is summed over ranks; the settling retrains on every rank alike.
-@pytest.mark.parametrize("mask", [{}, {"regrow_signal": "residual", "settle_share": 1.0}])
+@pytest.mark.parametrize(
+    "mask", [{}, {"regrow_signal": "residual", "regrow_grace": 2, "settle_share": 1.0}]
+)
 def test_every_rank_ends_with_the_same_mask_scores_and_weights(tmp_path, planted, mask):
     args = (str(tmp_path / "store"), str(planted[0]), str(tmp_path), mask)
     mp.spawn(_train_one_rank, args=args, nprocs=WORLD, join=True)

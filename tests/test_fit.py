@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from dynst_cli.errors import InputError, UsageError
 from dynst_cli.fit import fit_run
@@ -35,12 +36,13 @@ def test_run_keeps_exactly_the_target_count_and_ranks_every_sensor(fitted_run):
     [
         {},
         {"sensor_dropout": 0.3, "signal_smoothing": 0.8},
-        {"regrow_signal": "residual", "settle_share": 1.0},
+        {"regrow_signal": "residual", "regrow_grace": 2, "settle_share": 1.0},
     ],
 )
 def test_resume_after_an_interruption_gives_the_same_run(tmp_path, planted, mask):
     config = tiny_config()
-    # the random sensor dropout, the smoothed signal, the residual probe and the settling too
+    # the random sensor dropout, the smoothed signal, the residual probe, the regrow grace and the
+    # settling too
     for key, value in mask.items():
         setattr(config.mask, key, value)
     straight = tmp_path / "straight"
@@ -113,3 +115,26 @@ def test_constraints_hold_while_the_mask_learns(tmp_path, planted):
     assert {"s010", "s011"} <= kept
     assert not {"s000", "s001"} & kept
     assert len(kept) == n_keep_for(24, 0.5)
+
+
+def test_a_checkpoint_keeps_the_regrow_grace_and_the_residual_probe(tmp_path, planted):
+    from dynst_cli.data import load_dataset
+    from dynst_cli.fit import _restore, _save_checkpoint
+    from dynst_cli.mask.residual import ResidualProbe
+    from dynst_cli.run import RunDir
+    from dynst_cli.train import TrainState, make_optimizer, prepare
+
+    config = tiny_config()
+    prep = prepare(load_dataset(planted[0]), config)
+    optimizer = make_optimizer(prep.model, config)
+    n = prep.model.gate.n_sensors
+    probe = ResidualProbe(n)
+    probe.total += torch.arange(n, dtype=torch.float64)
+    probe.count = 3
+    state = TrainState(epoch=2, step=40, probe=probe, grown_at=np.arange(n) % 5 - 1)
+    run = RunDir(tmp_path / "run")
+    run.path.mkdir()
+    _save_checkpoint(run, prep, optimizer, state)
+    back = _restore(run, prep, optimizer)
+    assert back.grown_at.tolist() == state.grown_at.tolist()
+    assert back.probe.count == 3 and torch.equal(back.probe.total, probe.total)

@@ -91,6 +91,12 @@ class MaskConfig:
     # by default: "residual" keeps more of the planted drivers but did not rank the real
     # archives better (benchmarks/RESULTS.md).
     regrow_signal: str = "gate"
+    # Mask updates during which a sensor just regrown cannot be dropped again: the model has not
+    # yet learned to read it, so its drop signal would be low at the next update whatever it is
+    # worth. 0 lets any kept sensor be dropped at every update; 4 with the residual signal kept
+    # every planted driver but one, but ranked the station network with half its readings
+    # missing worse (benchmarks/RESULTS.md).
+    regrow_grace: int = 0
 
 
 @dataclass
@@ -275,6 +281,7 @@ RULES = {
         "rank_retrain_epochs": Rule("float", 0.0, 100.0),
         "settle_share": Rule("float", 0.0, 100.0),
         "regrow_signal": Rule("str", choices=("gate", "residual")),
+        "regrow_grace": Rule("int", 0),
     },
     "model": {
         "backbone": Rule("str"),

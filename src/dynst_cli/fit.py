@@ -338,6 +338,7 @@ def _save_checkpoint(run: RunDir, prep: Prepared, optimizer, state: TrainState) 
             "best": state.best.state() if state.best else None,
             "signal": None if state.signal is None else torch.from_numpy(state.signal),
             "probe": None if state.probe is None else state.probe.state(),
+            "grown_at": None if state.grown_at is None else torch.from_numpy(state.grown_at),
             "torch_rng": torch.get_rng_state(),
         },
     )
@@ -353,6 +354,8 @@ def _restore(run: RunDir, prep: Prepared, optimizer) -> TrainState:
         state = TrainState(ckpt["epoch"], ckpt["step"], ckpt["history"], ckpt["dense"], best)
         signal = ckpt.get("signal")  # absent from checkpoints written before smoothing
         state.signal = None if signal is None else signal.numpy()
+        grown_at = ckpt.get("grown_at")  # absent from checkpoints written before the grace
+        state.grown_at = None if grown_at is None else grown_at.numpy()
         if ckpt.get("probe") is not None:  # absent from checkpoints written before the probe
             state.probe = ResidualProbe(prep.model.gate.n_sensors, prep.device)
             state.probe.load(ckpt["probe"])

@@ -77,6 +77,7 @@ class TrainState:
     best: BestWeights | None = None  # the best-validation epoch with the final mask so far
     signal: np.ndarray | None = None  # smoothed drop-and-regrow saliency (mask.signal_smoothing)
     probe: ResidualProbe | None = None  # the residual regrow signal (mask.regrow_signal)
+    grown_at: np.ndarray | None = None  # step each sensor was last regrown at, -1 never
 
 
 class BestWeights:
@@ -240,6 +241,9 @@ def update_mask(
             regrow_score = state.probe.scores()
         state.probe.reset()
     n = keep.size
+    if state.grown_at is None:
+        state.grown_at = np.full(n, -1, dtype=np.int64)
+    drop_score = protect_regrown(drop_score, state.grown_at, step, mask)
     # The update after step t sets the mask of step t+1, so the ramp reaches the target exactly.
     new = prune_to(keep, drop_score, n - schedule.n_off_after(step, n), select)
     regrown = 0
@@ -248,11 +252,29 @@ def update_mask(
         new, _, regrown = drop_and_regrow(new, drop_score, regrow_score, fraction, select)
     new_t = torch.from_numpy(new.astype(np.float32)).to(gate.keep.device)
     new = dist.broadcast_from_main(new_t).cpu().numpy() > 0.5
+    state.grown_at[new & ~keep] = step
     with torch.no_grad():
         gate.scores.copy_(torch.from_numpy(regrow_init(scores, keep, new)).to(gate.scores))
     gate.set_keep(new, step)
     gate.reset_grad_accum()
     return int((keep & ~new).sum()), int(regrown)
+
+
+def protect_regrown(drop_score: np.ndarray, grown_at: np.ndarray, step: int, mask) -> np.ndarray:
+    """`drop_score` with the sensors regrown in the last `mask.regrow_grace` updates kept first.
+
+    A sensor just regrown is read by a model that has not yet learned to use it, so its drop
+    signal is low and the next update would drop it again before it could show its worth; for
+    `regrow_grace` updates it is not a candidate to drop (its score counts as infinite).
+    """
+    if mask.regrow_grace <= 0:
+        return drop_score
+    recent = (grown_at >= 0) & (grown_at >= step - mask.regrow_grace * mask.update_every)
+    if not recent.any():
+        return drop_score
+    protected = np.array(drop_score, dtype=np.float64, copy=True)
+    protected[recent] = np.inf
+    return protected
 
 
 def evaluate_splits(prep: Prepared, names=("val", "test")) -> dict:

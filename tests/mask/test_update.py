@@ -94,3 +94,21 @@ def test_drop_and_regrow_swaps_one_sensor_of_two_kept():
     )
     assert (n_dropped, n_regrown) == (1, 1)
     assert np.flatnonzero(new).tolist() == [1, 11]
+
+
+def test_a_sensor_just_regrown_is_not_dropped_during_its_grace():
+    from types import SimpleNamespace
+
+    from dynst_cli.train import protect_regrown
+
+    mask = SimpleNamespace(regrow_grace=2, update_every=10)
+    keep = np.array([True, True, True, False])
+    score = np.array([0.9, 0.1, 0.5, 0.8])  # sensor 1 was regrown at step 90 and reads low
+    grown_at = np.array([-1, 90, 40, -1])
+    protected = protect_regrown(score, grown_at, 100, mask)
+    new, _, _ = drop_and_regrow(keep, protected, score, 0.34, Siting.free(4).keep_fn())
+    assert new.tolist() == [True, True, False, True]  # the weakest unprotected one goes
+    # Two updates later the grace is over; without grace it goes at once.
+    assert protect_regrown(score, grown_at, 111, mask)[1] == 0.1
+    mask.regrow_grace = 0
+    assert protect_regrown(score, grown_at, 100, mask) is score
