@@ -119,26 +119,41 @@ def saliency_ranking(
     `retrain(on, round)`, when given, trains the model on the sensors `on` after each
     elimination pass; the weights it changes are put back before the dropped sensors are ranked.
     """
-    gate = prep.model.gate
-    keep = gate.keep.detach().cpu().numpy() > 0.5
-    dropped_at = gate.dropped_at.clone()
+    keep = prep.model.gate.keep.detach().cpu().numpy() > 0.5
     weights = copy.deepcopy(prep.model.state_dict()) if retrain else None
     worth = np.zeros(keep.size)
+    with _gate_restored(prep.model.gate):
+        try:
+            passes = (prep, starts, batch_size, pass_fraction)
+            if kept_by == "forward":
+                kept_order = _select_forward(*passes, keep, worth)
+            else:
+                kept_order = _eliminate(*passes, keep, worth, retrain)
+            if weights is not None:
+                prep.model.load_state_dict(weights)
+            dropped_order = _add(*passes, keep, worth)
+        finally:
+            if weights is not None:
+                prep.model.load_state_dict(weights)
+    return np.concatenate([kept_order, dropped_order]), worth
+
+
+@contextlib.contextmanager
+def _gate_restored(gate):
+    """The gate's keep vector, scores and ``dropped_at`` as they were on entry, again on exit.
+
+    The passes switch sensors on and off (and a candidate reads its input at the regrow gate
+    value); none of that is a decision of the fit's, so none of it may stay.
+    """
+    keep = gate.keep.detach().cpu().numpy() > 0.5
+    scores, dropped_at = gate.scores.detach().clone(), gate.dropped_at.clone()
     try:
-        passes = (prep, starts, batch_size, pass_fraction)
-        if kept_by == "forward":
-            kept_order = _select_forward(*passes, keep, worth)
-        else:
-            kept_order = _eliminate(*passes, keep, worth, retrain)
-        if weights is not None:
-            prep.model.load_state_dict(weights)
-        dropped_order = _add(*passes, keep, worth)
+        yield
     finally:
-        if weights is not None:
-            prep.model.load_state_dict(weights)
+        with torch.no_grad():
+            gate.scores.copy_(scores)
         gate.set_keep(keep, -1)
         gate.dropped_at.copy_(dropped_at)
-    return np.concatenate([kept_order, dropped_order]), worth
 
 
 def _pass_size(n_undecided: int, fraction: float) -> int:
@@ -195,15 +210,14 @@ def settle_keep_set(
     n_extra = min(round(share * n_kept), n - n_kept)
     if n_extra <= 0 or n_kept == 0:
         return keep
-    scores = gate.scores.detach().clone()
-    dropped_at = gate.dropped_at.clone()
-    try:
+    with _gate_restored(gate):
         saliency = measure_saliency(prep, starts, batch_size)  # dropped ones at their regrow value
         idx = np.arange(n)
         priority = np.lexsort((idx, -saliency, ~keep))  # kept first, each side most salient first
         candidates = select(priority, n_kept + n_extra) | keep
+        scores = gate.scores.detach().cpu().numpy()
         with torch.no_grad():  # a candidate reads its input at the regrow gate value
-            gate.scores.copy_(torch.from_numpy(regrow_init(scores.cpu().numpy(), keep, candidates)))
+            gate.scores.copy_(torch.from_numpy(regrow_init(scores, keep, candidates)))
         if retrain is not None:
             retrain(candidates.copy(), 0)
         worth = np.zeros(n)
@@ -212,13 +226,7 @@ def settle_keep_set(
         )
         survivors = np.flatnonzero(candidates & ~np.isin(idx, eliminated))
         others = priority[~candidates[priority]]
-        order = np.concatenate([survivors, eliminated, others])
-        return select(order, n_kept)
-    finally:
-        with torch.no_grad():
-            gate.scores.copy_(scores)
-        gate.set_keep(keep, -1)
-        gate.dropped_at.copy_(dropped_at)
+        return select(np.concatenate([survivors, eliminated, others]), n_kept)
 
 
 def _select_forward(prep, starts, batch_size, fraction, keep: np.ndarray, worth) -> np.ndarray:

@@ -231,7 +231,6 @@ def update_mask(
     intervals (`mask.signal_smoothing`) and kept in `state.signal` (checkpointed).
     """
     keep = gate.keep.detach().cpu().numpy() > 0.5
-    scores = gate.scores.detach().cpu().numpy()
     drop_score, regrow_score = mask_signals(gate, mask.drop_criterion)
     if mask.drop_criterion == "saliency":
         drop_score = regrow_score = smoothed(drop_score, state.signal, mask.signal_smoothing)
@@ -250,14 +249,25 @@ def update_mask(
     if schedule.phase(step) == "regrow":
         fraction = schedule.regrow_fraction(step)
         new, _, regrown = drop_and_regrow(new, drop_score, regrow_score, fraction, select)
+    new = switch_gate(gate, keep, new, step)
+    state.grown_at[new & ~keep] = step
+    return int((keep & ~new).sum()), int(regrown)
+
+
+def switch_gate(gate, keep: np.ndarray, new: np.ndarray, step: int) -> np.ndarray:
+    """Move the gate from `keep` to rank 0's `new` keep vector at `step`; returns it.
+
+    A sensor switched on restarts at the kept sensors' mean ``|m|`` (`regrow_init`): its old
+    ``|m|`` was low enough to get it dropped. The regrow signal starts afresh.
+    """
     new_t = torch.from_numpy(new.astype(np.float32)).to(gate.keep.device)
     new = dist.broadcast_from_main(new_t).cpu().numpy() > 0.5
-    state.grown_at[new & ~keep] = step
+    scores = gate.scores.detach().cpu().numpy()
     with torch.no_grad():
         gate.scores.copy_(torch.from_numpy(regrow_init(scores, keep, new)).to(gate.scores))
     gate.set_keep(new, step)
     gate.reset_grad_accum()
-    return int((keep & ~new).sum()), int(regrown)
+    return new
 
 
 def protect_regrown(drop_score: np.ndarray, grown_at: np.ndarray, step: int, mask) -> np.ndarray:
@@ -378,7 +388,7 @@ def run_epochs(
 def apply_settled(gate, settle: Callable[[], np.ndarray], step: int) -> int:
     """Switch the gate to the keep set `settle()` decides (rank 0's); returns the sensors swapped.
 
-    A sensor switched on restarts at the kept sensors' mean ``|m|``, as a regrown one does.
+    A sensor switched on restarts as a regrown one does (`switch_gate`).
     """
     keep = gate.keep.detach().cpu().numpy() > 0.5
     dropout, gate.dropout = gate.dropout, 0.0  # every candidate is judged with all its inputs
@@ -386,13 +396,7 @@ def apply_settled(gate, settle: Callable[[], np.ndarray], step: int) -> int:
         new = settle()
     finally:
         gate.dropout = dropout
-    new_t = torch.from_numpy(new.astype(np.float32)).to(gate.keep.device)
-    new = dist.broadcast_from_main(new_t).cpu().numpy() > 0.5
-    scores = gate.scores.detach().cpu().numpy()
-    with torch.no_grad():
-        gate.scores.copy_(torch.from_numpy(regrow_init(scores, keep, new)).to(gate.scores))
-    gate.set_keep(new, step)
-    gate.reset_grad_accum()
+    new = switch_gate(gate, keep, new, step)
     return int((new & ~keep).sum())
 
 
