@@ -22,10 +22,16 @@ best-validation weights, the same rule for every row) and scored on the test spl
   ``residual`` (retrain, and drop-and-regrow regrows the dropped sensors whose latest reading
   best explains the loss's pull on the forecasts, ``mask.regrow_signal: residual``), ``grace``
   (residual, and a regrown sensor cannot be dropped for 4 updates, ``mask.regrow_grace: 4``),
-  the last seven also fitted with seeds 1 and 2 (fit noise), the default's keep sets also scored
-  with training seeds 1 and 2 (scoring noise), and the consensus of the default's three fit seeds
-  (what ``fit --seeds 3`` ranks, from the saved fits) scored too;
+  ``short`` and ``long`` (the default fitted with half and twice the archive's epochs; the keep
+  sets are still trained with the archive's recipe),
+  the last nine also fitted with seeds 1 and 2 (fit noise), and the consensus of the default's
+  three fit seeds (what ``fit --seeds 3`` ranks, from the saved fits) scored too;
 - the rivals: random (seeds 0, 1, 2), variance, QR, greedy.
+
+One training of a keep set is noisy, and the best of four rivals is the luckiest of four, so
+every rival but random (already a mean of three keep sets), the default's three fits and their
+consensus (and those of the variants named by --thrice) are also trained with training seeds 1
+and 2, and the verdicts are read from the means as well.
 
 Also per archive: the mean pairwise Jaccard of the keep sets of the three single-seed fits of the
 consensus run and of the default's three seeds; on METR-LA the Jaccard of three consensus runs
@@ -38,6 +44,7 @@ run can be interrupted and resumed; jobs run in --workers processes with one tor
     .venv/bin/python benchmarks/bench_ranking.py [--archives metr-la,de-pm10] [--workers 2]
         [--before-src PATH/src]   # omit to skip the ``before`` variant
         [--variants trainwin,retrain] [--output ranking_retrain]   # a subset, to its own file
+        [--thrice retrain,grace]   # also score these variants' keep sets with 3 training seeds
 """
 
 from __future__ import annotations
@@ -63,13 +70,15 @@ SPARSITIES = (0.5, 0.7, 0.9)
 RIVALS = ("random", "variance", "qr", "greedy")
 VARIANTS = (
     "before", "magnitude", "saliency", "consensus", "dropout", "smoothed", "thirds", "forward",
-    "trainwin", "retrain", "settle", "residual", "grace",
+    "trainwin", "retrain", "settle", "residual", "grace", "short", "long",
 )  # fmt: skip
 # Today's default: saliency, ranked by thirds on training windows, the model retrained between
 # the elimination passes (mask.rank_retrain_epochs: 0.25); the recipe's defaults
 DEFAULT = "retrain"
 FIT_SEEDS = (1, 2)  # these variants are also fitted with these seeds (fit noise)
-SEEDED = ("thirds", "forward", "trainwin", "retrain", "settle", "residual", "grace")
+SEEDED = (
+    "thirds", "forward", "trainwin", "retrain", "settle", "residual", "grace", "short", "long",
+)  # fmt: skip
 REGROW_GRACE = 4  # the ``grace`` variant's mask.regrow_grace
 SETTLE_SHARE = 1.0  # the ``settle`` variant's mask.settle_share
 SCORE_SEEDS = (1, 2)  # and its keep sets scored with these training seeds (scoring noise)
@@ -234,9 +243,16 @@ def fit_specs(name: str, before_src: str | None) -> list[tuple]:
     residual = write_recipe(here / "recipe-residual.yaml", name, mask={"regrow_signal": "residual"})
     graced = {"regrow_signal": "residual", "regrow_grace": REGROW_GRACE}
     grace = write_recipe(here / "recipe-grace.yaml", name, mask=graced)
+    from dynst_cli.config import FitConfig
+
+    # the default method with half and twice the archive's epochs: what the fit's budget does
+    epochs = recipe_dict(name).get("train", {}).get("epochs", FitConfig().train.epochs)
+    short = write_recipe(here / "recipe-short.yaml", name, train={"epochs": max(2, epochs // 2)})
+    long = write_recipe(here / "recipe-long.yaml", name, train={"epochs": 2 * epochs})
     seeded = (
         ("thirds", thirds), ("trainwin", trainwin), ("forward", forward), (DEFAULT, base),
-        ("settle", settle), ("residual", residual), ("grace", grace),
+        ("settle", settle), ("residual", residual), ("grace", grace), ("short", short),
+        ("long", long),
     )  # fmt: skip
     for variant, recipe in seeded:
         specs.append((variant, variant, here / f"run-{variant}", recipe, [], src))
@@ -300,7 +316,11 @@ def n_keep(n: int, sparsity: float) -> int:
 
 
 def run_archive(
-    name: str, pool: ProcessPoolExecutor, before_src: str | None, variants=VARIANTS
+    name: str,
+    pool: ProcessPoolExecutor,
+    before_src: str | None,
+    variants=VARIANTS,
+    thrice=(DEFAULT,),
 ) -> dict:
     here = OUT / name
     dataset_path(name)
@@ -314,15 +334,27 @@ def run_archive(
     }
     n = len(next(iter(rivals.values())))
     jobs = {}
+    reseeded = {k: write_recipe(here / f"recipe-train-seed{k}.yaml", name, train={"seed": k})
+                for k in SCORE_SEEDS}  # fmt: skip
+
+    def score_all_seeds(key: str, keep: list[int], s: float) -> None:
+        # the same keep set trained with the score seeds too: the verdicts compare means
+        for k, again in reseeded.items():
+            path = here / f"score-{key}-{s}-train-seed{k}.json"
+            jobs[(f"{key}-train-seed{k}", s)] = pool.submit(
+                cached, path, score_job, name, again, keep
+            )
+
     for method, order in rivals.items():
         for s in SPARSITIES:
             keep = order[: n_keep(n, s)]
             path = here / f"score-{method}-{s}.json"
             jobs[(method, s)] = pool.submit(cached, path, score_job, name, recipe, keep)
+            if not method.startswith("random"):  # random's mean already averages 3 trainings
+                score_all_seeds(method, keep, s)
     dense = pool.submit(cached, here / "score-dense.json", score_job, name, recipe, list(range(n)))
     fits = {}
-    reseeded = {k: write_recipe(here / f"recipe-train-seed{k}.yaml", name, train={"seed": k})
-                for k in SCORE_SEEDS}  # fmt: skip
+    seeded = [v for v in SEEDED if v in variants and v in thrice]
     for key, future in futures.items():
         fits[key] = future.result()
         log(f"{name}: fit {key} done ({fits[key]['seconds']} s, {fits[key]['swaps']} swaps)")
@@ -332,21 +364,19 @@ def run_archive(
             keep = fits[key]["order"][: n_keep(n, s)]
             path = here / f"score-dynst-{key}-{s}.json"
             jobs[(f"dynst-{key}", s)] = pool.submit(cached, path, score_job, name, recipe, keep)
-            if key != DEFAULT:
-                continue
-            for k, again in reseeded.items():  # the same keep set, other training seeds
-                path = here / f"score-dynst-{key}-{s}-train-seed{k}.json"
-                jobs[(f"dynst-{key}-train-seed{k}", s)] = pool.submit(
-                    cached, path, score_job, name, again, keep
-                )
-    seeds = [DEFAULT, *(f"{DEFAULT}-seed{k}" for k in FIT_SEEDS)]
-    if all(key in fits for key in seeds):  # what `fit --seeds 3` would rank: no new fit needed
-        order = seeds_consensus(fits, seeds)
+            if any(key in fit_seeds(v) for v in seeded):
+                score_all_seeds(f"dynst-{key}", keep, s)
+    for variant in seeded:  # what `fit --seeds 3` would rank: no new fit needed
+        if not all(key in fits for key in fit_seeds(variant)):
+            continue
+        order = seeds_consensus(fits, fit_seeds(variant))
         for s in SPARSITIES:
-            path = here / f"score-dynst-{DEFAULT}-consensus-{s}.json"
-            jobs[(f"dynst-{DEFAULT}-consensus", s)] = pool.submit(
-                cached, path, score_job, name, recipe, order[: n_keep(n, s)]
+            keep = order[: n_keep(n, s)]
+            path = here / f"score-dynst-{variant}-consensus-{s}.json"
+            jobs[(f"dynst-{variant}-consensus", s)] = pool.submit(
+                cached, path, score_job, name, recipe, keep
             )
+            score_all_seeds(f"dynst-{variant}-consensus", keep, s)
     scores = {f"{m}@{s}": f.result() for (m, s), f in jobs.items()}
     return {
         "n_sensors": n,
@@ -356,6 +386,11 @@ def run_archive(
         "dense": dense.result(),
         "seconds": round(time.perf_counter() - started, 1),
     }
+
+
+def fit_seeds(variant: str) -> list[str]:
+    """The keys of `variant`'s fits with seeds 0 and FIT_SEEDS."""
+    return [variant, *(f"{variant}-seed{k}" for k in FIT_SEEDS)]
 
 
 def seeds_consensus(fits: dict, keys: list[str]) -> list[int]:
@@ -412,7 +447,46 @@ def table(result: dict) -> dict:
         if all(key in scores for key in again):  # one keep set, three training seeds
             maes = [scores[key]["mae"] for key in again]
             row["score_spread"] = (max(maes) - min(maes)) / float(np.mean(maes))
+        row.update(trained_thrice(scores, s, row["random"]))
         out[str(s)] = row
+    return out
+
+
+def trained_mean(scores: dict, key: str, s: float) -> float | None:
+    """Mean test MAE of keep set `key` over training seeds 0 and SCORE_SEEDS (None if missing)."""
+    keys = [f"{key}@{s}", *(f"{key}-train-seed{k}@{s}" for k in SCORE_SEEDS)]
+    if not all(k in scores for k in keys):
+        return None
+    return float(np.mean([scores[k]["mae"] for k in keys]))
+
+
+def trained_thrice(scores: dict, s: float, random_mae: float) -> dict:
+    """The verdicts with every keep set trained with three seeds (random: three keep sets).
+
+    One training of a keep set spreads by a few per cent of its MAE, and the best of four rivals
+    takes the luckiest of them, so the single-training verdicts are biased against any one
+    ranking; means over training seeds are what the targets are read from when present. For
+    each seeded variant scored so: ``{v}_trained3``, the mean over its fit seeds 0-2, and
+    ``{v}_consensus_trained3``, its consensus over those fits, each also over the best rival
+    and over random's mean.
+    """
+    rivals = {"random": random_mae}
+    for method in RIVALS[1:]:
+        rivals[method] = trained_mean(scores, method, s)
+    if None in rivals.values():
+        return {}
+    best = min(rivals, key=rivals.get)
+    out = {f"{m}_trained3": v for m, v in rivals.items()}
+    out["best_rival_trained3"] = best
+    for variant in SEEDED:
+        dynst = [trained_mean(scores, f"dynst-{key}", s) for key in fit_seeds(variant)]
+        consensus = trained_mean(scores, f"dynst-{variant}-consensus", s)
+        for key, mae in ((variant, None if None in dynst else float(np.mean(dynst))),
+                         (f"{variant}_consensus", consensus)):  # fmt: skip
+            if mae is not None:
+                out[f"{key}_trained3"] = mae
+                out[f"{key}_trained3_vs_best"] = mae / rivals[best]
+                out[f"{key}_trained3_vs_random"] = mae / random_mae
     return out
 
 
@@ -452,6 +526,10 @@ def stability(name: str, result: dict) -> dict:
         out["drivers_kept_at_0.9"].update(
             {m: len(drivers & set(o[:k])) for m, o in result["rivals"].items()}
         )
+        for variant in SEEDED:  # the consensus of the variant's three fits (`fit --seeds 3`)
+            if all(key in fits for key in fit_seeds(variant)):
+                order = seeds_consensus(fits, fit_seeds(variant))
+                out["drivers_kept_at_0.9"][f"{variant}-consensus"] = len(drivers & set(order[:k]))
     return out
 
 
@@ -478,6 +556,17 @@ def target_lines(results: dict, variant: str = DEFAULT) -> list[str]:
                 )
             if "score_spread" in row:
                 seeds += f"; one keep set over 3 training seeds: spread {row['score_spread']:.1%}"
+            if f"{variant}_trained3_vs_best" in row:
+                seeds += (
+                    f"; every keep set trained with 3 seeds: mean of fit seeds 0-2 / best "
+                    f"({row['best_rival_trained3']}) {row[f'{variant}_trained3_vs_best']:.3f}, "
+                    f"/ random {row[f'{variant}_trained3_vs_random']:.3f}"
+                )
+            if f"{variant}_consensus_trained3_vs_best" in row:
+                seeds += (
+                    f", consensus / best {row[f'{variant}_consensus_trained3_vs_best']:.3f}, "
+                    f"/ random {row[f'{variant}_consensus_trained3_vs_random']:.3f}"
+                )
             lines.append(
                 f"- {name} S={s}: DynST ({variant}) / best rival ({row['best_rival']}) "
                 f"{best:.3f}, / random {rnd:.3f}: {verdict}{seeds}"
@@ -530,6 +619,7 @@ def markdown(results: dict, command: str) -> str:
             for v in present:
                 line += f" {row[v]:.3f} | {row[f'{v}_vs_best']:.3f} | {row[f'{v}_vs_random']:.3f} |"
             lines.append(line)
+        lines += trained_thrice_table(t)
         stab = stability(name, result)
         fits = result["fits"]
         lines += ["", "Fits: " + ", ".join(
@@ -551,6 +641,40 @@ def markdown(results: dict, command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def trained_thrice_table(t: dict) -> list[str]:
+    """The archive's table with every keep set trained with three seeds (empty if not scored)."""
+    rows = list(t.values())
+    if not all("best_rival_trained3" in row for row in rows):
+        return []
+    present = [
+        key
+        for v in SEEDED
+        for key in (v, f"{v}_consensus")
+        if all(f"{key}_trained3" in row for row in rows)
+    ]
+    head = "| S | random | variance | QR | greedy |"
+    sep = "| ---: | ---: | ---: | ---: | ---: |"
+    for key in present:
+        label = key.replace("_consensus", " consensus")
+        head += f" DynST {label} | / best | / rnd |"
+        sep += " ---: | ---: | ---: |"
+    lines = [
+        "",
+        "Every keep set trained with three seeds (random: its three keep sets, one training "
+        "each; DynST: mean over fit seeds 0-2 of the mean over training seeds; consensus: of "
+        "fit seeds 0-2):",
+        "",
+        head,
+        sep,
+    ]
+    for s, row in t.items():
+        cells = [row[f"{m}_trained3"] for m in RIVALS]
+        for key in present:
+            cells += [row[f"{key}_trained3{x}"] for x in ("", "_vs_best", "_vs_random")]
+        lines.append(f"| {s} | " + " | ".join(f"{c:.3f}" for c in cells) + " |")
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--archives", default=",".join(ARCHIVES))
@@ -562,14 +686,21 @@ def main() -> None:
     parser.add_argument(
         "--output", default="ranking", help="results/NAME.md and .json (default: ranking)"
     )
+    parser.add_argument(
+        "--thrice",
+        default=DEFAULT,
+        help="seeded variants whose fits and consensus are also scored with training seeds 1 "
+        f"and 2 (default: {DEFAULT})",
+    )
     args = parser.parse_args()
     variants = tuple(v for v in args.variants.split(",") if v)
+    thrice = tuple(v for v in args.thrice.split(",") if v)
     names = [a for a in args.archives.split(",") if a]
     results = {}
     with ProcessPoolExecutor(args.workers) as pool:
         for name in names:
             log(f"== {name}")
-            results[name] = run_archive(name, pool, args.before_src, variants)
+            results[name] = run_archive(name, pool, args.before_src, variants, thrice)
     summary = {
         name: {"table": table(r), "stability": stability(name, r)} for name, r in results.items()
     }

@@ -133,6 +133,8 @@ def report(suite: dict) -> str:
     lines += [*section(RESULTS / "ranking.md"), *section(RESULTS / "ranking_retrain.md")]
     lines += [*section(RESULTS / "ranking_settle.md"), *section(RESULTS / "ranking_residual.md")]
     lines += [*section(RESULTS / "ranking_grace.md"), *section(RESULTS / "ranking_consensus.md")]
+    lines += [*section(RESULTS / "ranking_trained3.md")]
+    lines += [*section(RESULTS / "ranking_grace_trained3.md")]
     lines += [*section(RESULTS / "greedy.md")]
     lines += [*section(RESULTS / "fit_cost.md")]
     for name in ("ingest_memory", "fit_memory", "ddp_speed"):
