@@ -23,8 +23,9 @@ best-validation weights, the same rule for every row) and scored on the test spl
   best explains the loss's pull on the forecasts, ``mask.regrow_signal: residual``), ``grace``
   (residual, and a regrown sensor cannot be dropped for 4 updates, ``mask.regrow_grace: 4``),
   ``short`` and ``long`` (the default fitted with half and twice the archive's epochs; the keep
-  sets are still trained with the archive's recipe),
-  the last nine also fitted with seeds 1 and 2 (fit noise), and the consensus of the default's
+  sets are still trained with the archive's recipe), ``tenths`` (the final ranking's passes by
+  tenths, ``mask.rank_pass_fraction: 0.1``, with as much retraining in all as by thirds),
+  the last ten also fitted with seeds 1 and 2 (fit noise), and the consensus of the default's
   three fit seeds (what ``fit --seeds 3`` ranks, from the saved fits) scored too;
 - the rivals: random (seeds 0, 1, 2), variance, QR, greedy.
 
@@ -70,7 +71,7 @@ SPARSITIES = (0.5, 0.7, 0.9)
 RIVALS = ("random", "variance", "qr", "greedy")
 VARIANTS = (
     "before", "magnitude", "saliency", "consensus", "dropout", "smoothed", "thirds", "forward",
-    "trainwin", "retrain", "settle", "residual", "grace", "short", "long",
+    "trainwin", "retrain", "settle", "residual", "grace", "short", "long", "tenths",
 )  # fmt: skip
 # Today's default: saliency, ranked by thirds on training windows, the model retrained between
 # the elimination passes (mask.rank_retrain_epochs: 0.25); the recipe's defaults
@@ -78,12 +79,14 @@ DEFAULT = "retrain"
 FIT_SEEDS = (1, 2)  # these variants are also fitted with these seeds (fit noise)
 SEEDED = (
     "thirds", "forward", "trainwin", "retrain", "settle", "residual", "grace", "short", "long",
+    "tenths",
 )  # fmt: skip
 REGROW_GRACE = 4  # the ``grace`` variant's mask.regrow_grace
 SETTLE_SHARE = 1.0  # the ``settle`` variant's mask.settle_share
 SCORE_SEEDS = (1, 2)  # and its keep sets scored with these training seeds (scoring noise)
 SENSOR_DROPOUT = 0.2  # the ``dropout`` variant's mask.sensor_dropout
 SIGNAL_SMOOTHING = 0.8  # the ``smoothed`` variant's mask.signal_smoothing
+TENTHS_RETRAIN = 0.065  # the ``tenths`` variant's mask.rank_retrain_epochs
 RANDOM_SEEDS = (0, 1, 2)
 
 # Every archive: how to ingest it and the recipe its fits and keep sets use. The station networks
@@ -249,10 +252,17 @@ def fit_specs(name: str, before_src: str | None) -> list[tuple]:
     epochs = recipe_dict(name).get("train", {}).get("epochs", FitConfig().train.epochs)
     short = write_recipe(here / "recipe-short.yaml", name, train={"epochs": max(2, epochs // 2)})
     long = write_recipe(here / "recipe-long.yaml", name, train={"epochs": 2 * epochs})
+    # passes by tenths with the same retraining in all (0.25 epochs over log(1/0.9) / log(1.5)
+    # as many passes): each pass settles fewer sensors, so redundant ones are less often
+    # removed together before the retraining shows what the others carried
+    tenths = write_recipe(
+        here / "recipe-tenths.yaml", name,
+        mask={"rank_pass_fraction": 0.1, "rank_retrain_epochs": TENTHS_RETRAIN},
+    )  # fmt: skip
     seeded = (
         ("thirds", thirds), ("trainwin", trainwin), ("forward", forward), (DEFAULT, base),
         ("settle", settle), ("residual", residual), ("grace", grace), ("short", short),
-        ("long", long),
+        ("long", long), ("tenths", tenths),
     )  # fmt: skip
     for variant, recipe in seeded:
         specs.append((variant, variant, here / f"run-{variant}", recipe, [], src))
@@ -337,19 +347,25 @@ def run_archive(
     reseeded = {k: write_recipe(here / f"recipe-train-seed{k}.yaml", name, train={"seed": k})
                 for k in SCORE_SEEDS}  # fmt: skip
 
+    submitted = {}  # (recipe, keep set) -> future: a keep set two rankings share is trained once
+
+    def score(path: Path, recipe: Path, keep: list[int]):
+        key = (str(recipe), tuple(sorted(keep)))
+        if key not in submitted:
+            submitted[key] = pool.submit(cached, path, score_job, name, recipe, keep)
+        return submitted[key]
+
     def score_all_seeds(key: str, keep: list[int], s: float) -> None:
         # the same keep set trained with the score seeds too: the verdicts compare means
         for k, again in reseeded.items():
             path = here / f"score-{key}-{s}-train-seed{k}.json"
-            jobs[(f"{key}-train-seed{k}", s)] = pool.submit(
-                cached, path, score_job, name, again, keep
-            )
+            jobs[(f"{key}-train-seed{k}", s)] = score(path, again, keep)
 
     for method, order in rivals.items():
         for s in SPARSITIES:
             keep = order[: n_keep(n, s)]
             path = here / f"score-{method}-{s}.json"
-            jobs[(method, s)] = pool.submit(cached, path, score_job, name, recipe, keep)
+            jobs[(method, s)] = score(path, recipe, keep)
             if not method.startswith("random"):  # random's mean already averages 3 trainings
                 score_all_seeds(method, keep, s)
     dense = pool.submit(cached, here / "score-dense.json", score_job, name, recipe, list(range(n)))
@@ -363,7 +379,7 @@ def run_archive(
         for s in SPARSITIES:
             keep = fits[key]["order"][: n_keep(n, s)]
             path = here / f"score-dynst-{key}-{s}.json"
-            jobs[(f"dynst-{key}", s)] = pool.submit(cached, path, score_job, name, recipe, keep)
+            jobs[(f"dynst-{key}", s)] = score(path, recipe, keep)
             if any(key in fit_seeds(v) for v in seeded):
                 score_all_seeds(f"dynst-{key}", keep, s)
     for variant in seeded:  # what `fit --seeds 3` would rank: no new fit needed
@@ -373,9 +389,7 @@ def run_archive(
         for s in SPARSITIES:
             keep = order[: n_keep(n, s)]
             path = here / f"score-dynst-{variant}-consensus-{s}.json"
-            jobs[(f"dynst-{variant}-consensus", s)] = pool.submit(
-                cached, path, score_job, name, recipe, keep
-            )
+            jobs[(f"dynst-{variant}-consensus", s)] = score(path, recipe, keep)
             score_all_seeds(f"dynst-{variant}-consensus", keep, s)
     scores = {f"{m}@{s}": f.result() for (m, s), f in jobs.items()}
     return {
