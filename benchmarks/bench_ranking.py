@@ -213,6 +213,8 @@ def cached(path: Path, fn, *args) -> dict:
 
 def fit_specs(name: str, before_src: str | None) -> list[tuple]:
     """(key, variant, run, recipe, extra flags, sources) of every fit of the archive."""
+    from dynst_cli.config import FitConfig
+
     here, src = OUT / name, str(REPO / "src")
     base = write_recipe(here / "recipe.yaml", name)
     # The variants measured before the final ranking retrained the model between its passes, went
@@ -246,8 +248,6 @@ def fit_specs(name: str, before_src: str | None) -> list[tuple]:
     residual = write_recipe(here / "recipe-residual.yaml", name, mask={"regrow_signal": "residual"})
     graced = {"regrow_signal": "residual", "regrow_grace": REGROW_GRACE}
     grace = write_recipe(here / "recipe-grace.yaml", name, mask=graced)
-    from dynst_cli.config import FitConfig
-
     # the default method with half and twice the archive's epochs: what the fit's budget does
     epochs = recipe_dict(name).get("train", {}).get("epochs", FitConfig().train.epochs)
     short = write_recipe(here / "recipe-short.yaml", name, train={"epochs": max(2, epochs // 2)})
