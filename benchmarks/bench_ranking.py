@@ -14,7 +14,7 @@ best-validation weights, the same rule for every row) and scored on the test spl
   (saliency plus ``mask.sensor_dropout: 0.2``), ``smoothed`` (saliency plus
   ``mask.signal_smoothing: 0.8``), ``thirds`` (passes by thirds), ``forward`` (thirds, kept
   sensors ordered by forward selection), ``trainwin`` (passes by thirds on training windows; the
-  earlier variants ranked on the validation windows), ``retrain`` (today's defaults: trainwin
+  earlier variants ranked on the validation windows), ``retrain`` (trainwin
   with the model retrained on the sensors still on for a quarter of an epoch after each
   elimination pass, ``mask.rank_retrain_epochs: 0.25``; every earlier variant sets it to 0),
   ``settle`` (retrain, and the keep set settled when drop-and-regrow ends by elimination with
@@ -25,7 +25,9 @@ best-validation weights, the same rule for every row) and scored on the test spl
   ``short`` and ``long`` (the default fitted with half and twice the archive's epochs; the keep
   sets are still trained with the archive's recipe), ``tenths`` (the final ranking's passes by
   tenths, ``mask.rank_pass_fraction: 0.1``, with as much retraining in all as by thirds),
-  the last ten also fitted with seeds 1 and 2 (fit noise), and the consensus of the default's
+  ``silent`` (today's defaults: retrain with the sensors silent in the validation period ranked
+  last, ``mask.rank_silent_last``; every earlier variant sets it to false),
+  the last eleven also fitted with seeds 1 and 2 (fit noise), and the consensus of the default's
   three fit seeds (what ``fit --seeds 3`` ranks, from the saved fits) scored too;
 - the rivals: random (seeds 0, 1, 2), variance, QR, greedy.
 
@@ -71,15 +73,17 @@ SPARSITIES = (0.5, 0.7, 0.9)
 RIVALS = ("random", "variance", "qr", "greedy")
 VARIANTS = (
     "before", "magnitude", "saliency", "consensus", "dropout", "smoothed", "thirds", "forward",
-    "trainwin", "retrain", "settle", "residual", "grace", "short", "long", "tenths",
+    "trainwin", "retrain", "settle", "residual", "grace", "short", "long", "tenths", "silent",
 )  # fmt: skip
 # Today's default: saliency, ranked by thirds on training windows, the model retrained between
-# the elimination passes (mask.rank_retrain_epochs: 0.25); the recipe's defaults
-DEFAULT = "retrain"
+# the elimination passes (mask.rank_retrain_epochs: 0.25), the sensors silent in the validation
+# period ranked last (mask.rank_silent_last); the recipe's defaults. ``retrain`` is the same
+# without the last step.
+DEFAULT = "silent"
 FIT_SEEDS = (1, 2)  # these variants are also fitted with these seeds (fit noise)
 SEEDED = (
     "thirds", "forward", "trainwin", "retrain", "settle", "residual", "grace", "short", "long",
-    "tenths",
+    "tenths", "silent",
 )  # fmt: skip
 REGROW_GRACE = 4  # the ``grace`` variant's mask.regrow_grace
 SETTLE_SHARE = 1.0  # the ``settle`` variant's mask.settle_share
@@ -219,7 +223,10 @@ def fit_specs(name: str, before_src: str | None) -> list[tuple]:
     base = write_recipe(here / "recipe.yaml", name)
     # The variants measured before the final ranking retrained the model between its passes, went
     # from fifths to thirds, and from the validation windows to the training windows
-    unchanged = {"rank_retrain_epochs": 0.0}
+    # Every variant measured before the sensors silent in the validation period were ranked last
+    # keeps them where the saliency put them (the cached fits were made so)
+    loud = {"rank_silent_last": False}
+    unchanged = {"rank_retrain_epochs": 0.0, **loud}
     val = {"rank_period": "val", **unchanged}
     fifths = {"rank_pass_fraction": 0.2, **val}
     saliency = write_recipe(here / "recipe-saliency.yaml", name, mask=fifths)
@@ -244,25 +251,32 @@ def fit_specs(name: str, before_src: str | None) -> list[tuple]:
         here / "recipe-forward.yaml", name, mask={"rank_kept_by": "forward", **val}
     )
     trainwin = write_recipe(here / "recipe-trainwin.yaml", name, mask=unchanged)
-    settle = write_recipe(here / "recipe-settle.yaml", name, mask={"settle_share": SETTLE_SHARE})
-    residual = write_recipe(here / "recipe-residual.yaml", name, mask={"regrow_signal": "residual"})
-    graced = {"regrow_signal": "residual", "regrow_grace": REGROW_GRACE}
+    retrain = write_recipe(here / "recipe-retrain.yaml", name, mask=loud)
+    settle = write_recipe(
+        here / "recipe-settle.yaml", name, mask={"settle_share": SETTLE_SHARE, **loud}
+    )
+    residual = write_recipe(
+        here / "recipe-residual.yaml", name, mask={"regrow_signal": "residual", **loud}
+    )
+    graced = {"regrow_signal": "residual", "regrow_grace": REGROW_GRACE, **loud}
     grace = write_recipe(here / "recipe-grace.yaml", name, mask=graced)
     # the default method with half and twice the archive's epochs: what the fit's budget does
     epochs = recipe_dict(name).get("train", {}).get("epochs", FitConfig().train.epochs)
-    short = write_recipe(here / "recipe-short.yaml", name, train={"epochs": max(2, epochs // 2)})
-    long = write_recipe(here / "recipe-long.yaml", name, train={"epochs": 2 * epochs})
+    short = write_recipe(
+        here / "recipe-short.yaml", name, train={"epochs": max(2, epochs // 2)}, mask=loud
+    )
+    long = write_recipe(here / "recipe-long.yaml", name, train={"epochs": 2 * epochs}, mask=loud)
     # passes by tenths with the same retraining in all (0.25 epochs over log(1/0.9) / log(1.5)
     # as many passes): each pass settles fewer sensors, so redundant ones are less often
     # removed together before the retraining shows what the others carried
     tenths = write_recipe(
         here / "recipe-tenths.yaml", name,
-        mask={"rank_pass_fraction": 0.1, "rank_retrain_epochs": TENTHS_RETRAIN},
+        mask={"rank_pass_fraction": 0.1, "rank_retrain_epochs": TENTHS_RETRAIN, **loud},
     )  # fmt: skip
     seeded = (
-        ("thirds", thirds), ("trainwin", trainwin), ("forward", forward), (DEFAULT, base),
+        ("thirds", thirds), ("trainwin", trainwin), ("forward", forward), ("retrain", retrain),
         ("settle", settle), ("residual", residual), ("grace", grace), ("short", short),
-        ("long", long), ("tenths", tenths),
+        ("long", long), ("tenths", tenths), (DEFAULT, base),
     )  # fmt: skip
     for variant, recipe in seeded:
         specs.append((variant, variant, here / f"run-{variant}", recipe, [], src))
@@ -291,9 +305,10 @@ def fit_specs(name: str, before_src: str | None) -> list[tuple]:
             ("thirds", val),
             ("forward", {"rank_kept_by": "forward", **val}),
             ("trainwin", unchanged),
+            ("retrain", loud),
+            ("residual", {"regrow_signal": "residual", **loud}),
+            ("grace", {"regrow_signal": "residual", "regrow_grace": REGROW_GRACE, **loud}),
             (DEFAULT, {}),
-            ("residual", {"regrow_signal": "residual"}),
-            ("grace", {"regrow_signal": "residual", "regrow_grace": REGROW_GRACE}),
         ):
             key = f"{variant}-gwnet"
             recipe = write_recipe(here / f"recipe-{key}.yaml", name, model=gwnet, mask=mask)

@@ -326,3 +326,23 @@ def test_retraining_is_the_same_every_time(tmp_path, twelve_sensors):
         retrain_on(prep, config, on, 3)
         weights.append([p.detach().clone() for p in prep.model.backbone.parameters()])
     assert all(torch.equal(a, b) for a, b in zip(*weights, strict=True))
+
+
+@pytest.mark.slow  # trains models
+def test_a_sensor_silent_in_the_validation_period_ranks_last_and_is_not_kept(tmp_path):
+    values, _ = planted_network(n_drivers=3, n_followers=9, n_steps=400, seed=1)
+    config = tiny_config()
+    config.mask.sparsity = 0.5
+    val_start = int(round(values.shape[0] * config.data.train_frac))
+    values[val_start:, 0] = np.nan  # driver 0 stops reporting when the validation period begins
+    dataset = write(canonical_dataset(values), tmp_path / "silent.nc")
+
+    fit_run(dataset, tmp_path / "on", config)
+    ranking = Ranking.read(tmp_path / "on" / "ranking.json")
+    assert ranking.order[-1] == 0
+    assert not ranking.kept[0] and ranking.kept.sum() == 6  # the fit's keep set, fine-tuned
+    assert set(ranking.order[:6]) == set(np.flatnonzero(ranking.kept))
+
+    config.mask.rank_silent_last = False
+    fit_run(dataset, tmp_path / "off", config)
+    assert Ranking.read(tmp_path / "off" / "ranking.json").order[-1] != 0

@@ -38,6 +38,7 @@ from dynst_cli.run import (
 from dynst_cli.saliency import saliency_ranking, settle_keep_set
 from dynst_cli.selection import Ranking, Siting, SitingConstraints, rank_sensors, siting_for
 from dynst_cli.selection.consensus import consensus_ranking, mean_pairwise_jaccard
+from dynst_cli.selection.silent import silent_last, silent_sensors
 from dynst_cli.train import (
     SETTLE_RETRAIN_OFFSET,
     BestWeights,
@@ -143,6 +144,9 @@ def _fit(dataset_path, run_path, config: FitConfig, resume, constraints, on_epoc
     ranking, consensus = final_ranking(prep, config), None
     if config.train.seeds > 1:
         ranking, consensus = _consensus_over_seeds(run, dataset_path, config, constraints, ranking)
+    silent = silent_in_validation(data, prep, config)
+    ranking = silent_last(ranking, silent)
+    if config.train.seeds > 1 or silent.any():
         _align_model_with(prep, config, ranking, select)
     timings = {"fit_seconds": round(time.perf_counter() - started, 3)}
     started = time.perf_counter()
@@ -246,6 +250,14 @@ def ranking_windows(prep: Prepared, config: FitConfig) -> np.ndarray:
     return first if first.size else other
 
 
+def silent_in_validation(data: SensorData, prep: Prepared, config: FitConfig) -> np.ndarray:
+    """Bool `(N,)`: the sensors `mask.rank_silent_last` ranks last (all False when it is off)."""
+    if not config.mask.rank_silent_last:
+        return np.zeros(data.n_sensors, dtype=bool)
+    val = prep.splits["val"]
+    return silent_sensors(data.values, val.start, val.stop)
+
+
 def seed_run_path(run: RunDir, seed: int) -> Path:
     """Where the refit with `seed` of a consensus fit lives, inside the run."""
     return run.path / SEEDS_DIR / f"seed-{seed}"
@@ -277,7 +289,8 @@ def _consensus_over_seeds(
 
 
 def _align_model_with(prep: Prepared, config: FitConfig, ranking: Ranking, select) -> None:
-    """Fine-tune the model on the consensus keep set when it differs from its own mask."""
+    """Fine-tune the model on the ranking's keep set (consensus, silent sensors last) when it
+    differs from its own mask."""
     gate = prep.model.gate
     fitted = gate.keep.cpu().numpy() > 0.5
     keep = select(ranking.order, int(fitted.sum()))  # through the siting constraints

@@ -1,0 +1,45 @@
+"""Sensors that reported nothing in the validation period rank last.
+
+The validation period is the latest stretch of the archive a fit may look at. A sensor with no
+reading in all of it has most likely stopped reporting (a closed station, a dead loop): it can add
+nothing to a forecast made now, and a plan that keeps it keeps a sensor that is not there. The
+saliency of the training period cannot tell, because the sensor was useful while it reported.
+Station networks with many missing readings have such sensors (24 of the 70 PM10 stations of the
+ranking benchmark are silent in the validation and the test periods alike).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from dynst_cli.selection.ranking import Ranking
+
+CHUNK_STEPS = 4096  # time steps read at once: a memory-mapped archive is never loaded whole
+
+
+def silent_sensors(values: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """Bool `(N,)`: the sensors with no reading (every value NaN) in time steps [start, stop).
+
+    `values` has shape `(T, N)` or `(T, N, C)`. An empty period, or one in which every sensor is
+    silent, says nothing about any of them: all False.
+    """
+    n = values.shape[1]
+    heard = np.zeros(n, dtype=bool)
+    for first in range(start, stop, CHUNK_STEPS):
+        chunk = np.asarray(values[first : min(stop, first + CHUNK_STEPS)])
+        heard |= (~np.isnan(chunk)).reshape(chunk.shape[0], n, -1).any(axis=(0, 2))
+    if not heard.any():
+        return np.zeros(n, dtype=bool)
+    return ~heard
+
+
+def silent_last(ranking: Ranking, silent: np.ndarray) -> Ranking:
+    """`ranking` with the `silent` sensors moved to the end, each group in its own order."""
+    silent = np.asarray(silent, dtype=bool)
+    if not silent.any():
+        return ranking
+    order = ranking.order
+    moved = np.concatenate([order[~silent[order]], order[silent[order]]])
+    return dataclasses.replace(ranking, order=moved)
