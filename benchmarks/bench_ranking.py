@@ -459,8 +459,7 @@ def table(result: dict) -> dict:
                 row[f"{variant}_vs_best"] = scores[key]["mae"] / row[best]
                 row[f"{variant}_vs_random"] = scores[key]["mae"] / row["random"]
         for variant in SEEDED:  # over three fit seeds
-            suffixes = ("", *(f"-seed{k}" for k in FIT_SEEDS))
-            seeded = [f"dynst-{variant}{suffix}@{s}" for suffix in suffixes]
+            seeded = [f"dynst-{key}@{s}" for key in fit_seeds(variant)]
             if all(key in scores for key in seeded):
                 mean = float(np.mean([scores[key]["mae"] for key in seeded]))
                 row[f"{variant}_seeds_mean"] = mean
@@ -471,8 +470,7 @@ def table(result: dict) -> dict:
             row["consensus"] = scores[key]["mae"]
             row["consensus_vs_best"] = scores[key]["mae"] / row[best]
             row["consensus_vs_random"] = scores[key]["mae"] / row["random"]
-        suffixes = ("", *(f"-train-seed{k}" for k in SCORE_SEEDS))
-        again = [f"dynst-{DEFAULT}{suffix}@{s}" for suffix in suffixes]
+        again = trained_keys(f"dynst-{DEFAULT}", s)
         if all(key in scores for key in again):  # one keep set, three training seeds
             maes = [scores[key]["mae"] for key in again]
             row["score_spread"] = (max(maes) - min(maes)) / float(np.mean(maes))
@@ -481,9 +479,14 @@ def table(result: dict) -> dict:
     return out
 
 
+def trained_keys(key: str, s: float) -> list[str]:
+    """The score keys of keep set `key` at `s` trained with seeds 0 and SCORE_SEEDS."""
+    return [f"{key}@{s}", *(f"{key}-train-seed{k}@{s}" for k in SCORE_SEEDS)]
+
+
 def trained_mean(scores: dict, key: str, s: float) -> float | None:
     """Mean test MAE of keep set `key` over training seeds 0 and SCORE_SEEDS (None if missing)."""
-    keys = [f"{key}@{s}", *(f"{key}-train-seed{k}@{s}" for k in SCORE_SEEDS)]
+    keys = trained_keys(key, s)
     if not all(k in scores for k in keys):
         return None
     return float(np.mean([scores[k]["mae"] for k in keys]))
@@ -527,14 +530,14 @@ def stability(name: str, result: dict) -> dict:
     consensus = fits.get("consensus", {}).get("consensus")
     if consensus:
         out["single_seed_jaccard"] = consensus["mean_pairwise_jaccard"]
-    single = [DEFAULT, *(f"{DEFAULT}-seed{k}" for k in FIT_SEEDS)]
+    single = fit_seeds(DEFAULT)
     if all(k in fits for k in single):
         keeps = np.zeros((len(single), n), dtype=bool)
         for row, k in enumerate(single):
             keeps[row, fits[k]["kept_in_fit"]] = True
         out[f"{DEFAULT}_jaccard_of_fit_seeds_0_2"] = mean_pairwise_jaccard(keeps)
     for variant in SEEDED:  # how much the default's seeds and the rivals agree at 0.9
-        keys = [variant, *(f"{variant}-seed{k}" for k in FIT_SEEDS)]
+        keys = fit_seeds(variant)
         if all(k in fits for k in keys):
             keeps = np.zeros((len(keys), n), dtype=bool)
             for row, k in enumerate(keys):
