@@ -143,6 +143,69 @@ def test_forward_selection_covers_a_group_that_one_backward_pass_removes_whole(
     assert gate.keep.tolist() == [1.0] * 6  # the gate is left as it was
 
 
+def test_the_cheapest_sensors_together_spare_one_of_two_stand_ins():
+    from dynst_cli.saliency import cheapest_together
+
+    # Per-window first-order loss changes: 0 and 1 carry the same signal, 2 its own, 3 noise.
+    rng = np.random.default_rng(0)
+    shared, own = rng.normal(size=(2, 500))
+    s = np.stack([0.8 * shared, 0.8 * shared, own, 0.3 * rng.normal(size=500)], axis=1)
+    joint = s.T @ s / len(s)
+    # One at a time, 0 and 1 (0.33 each) are cheaper than 2 (0.44), and a pass that takes
+    # three would leave 2 alone; together, the second of the pair costs 0.33 + 0.66.
+    assert cheapest_together(joint, 3).tolist() == [3, 1, 2]  # the pair tie: higher first
+    assert cheapest_together(joint, 1).tolist() == [3]
+    assert cheapest_together(np.zeros((3, 3)), 2).tolist() == [2, 1]  # ties: higher first
+
+
+def test_joint_elimination_spares_a_member_of_a_group_that_one_pass_removes_whole(monkeypatch):
+    from types import SimpleNamespace
+
+    from dynst_cli import saliency
+    from dynst_cli.mask.gate import SensorGate
+
+    def measure_on_joint(prep, starts, batch_size, on):
+        # As _group_saliency: each of 0-2 costs 0.1 alone and the three 1.0 together; 3, 4 and
+        # 5 cost 0.5, 0.4 and 0.3 and share nothing.
+        cost = np.diag([0.2, 0.2, 0.2, 1.0, 0.8, 0.6])
+        cost[:3, :3] += (0.7 / 3) * (1 - np.eye(3))
+        idx = np.flatnonzero(on)
+        return np.where(on, _group_saliency(prep, starts, batch_size), 0.0), cost[np.ix_(idx, idx)]
+
+    gate = SensorGate(6)
+    prep = SimpleNamespace(model=SimpleNamespace(gate=gate))
+    _patch_measures(monkeypatch, saliency, _group_saliency)
+    monkeypatch.setattr(saliency, "measure_on_joint", measure_on_joint)
+    order, _ = saliency.saliency_ranking(prep, np.arange(3), 2, 0.5, "joint")
+    assert sorted(order.tolist()) == list(range(6))
+    # the first pass takes 2 (0.1), 5 (0.3 < 0.1 + 0.23) and 1 (0.33 < 0.4): 0 is spared
+    assert set(order[:3].tolist()) == {0, 3, 4}
+    assert gate.keep.tolist() == [1.0] * 6
+
+
+@pytest.mark.slow  # trains a model
+def test_the_joint_cost_matrix_reads_the_same_saliency_and_is_a_gram_matrix(
+    tmp_path, twelve_sensors
+):
+    from dynst_cli import saliency
+    from dynst_cli.prune import load_for_run
+    from dynst_cli.run import RunDir
+
+    fit_run(twelve_sensors, tmp_path / "run", tiny_config())
+    _, _, prep = load_for_run(RunDir(tmp_path / "run"))
+    on = np.arange(12) % 3 != 0
+    starts = prep.splits["val"].window_starts
+    single = saliency.measure_on_saliency(prep, starts, 4, on)
+    both, joint = saliency.measure_on_joint(prep, starts, 4, on)
+    assert both == pytest.approx(single, rel=1e-4)
+    assert joint.shape == (8, 8)
+    np.testing.assert_allclose(joint, joint.T)
+    assert np.linalg.eigvalsh(joint).min() > -1e-9 * np.abs(joint).max()
+    assert (np.diag(joint)[single[on] > 0] > 0).all() and (single[on] > 0).sum() >= 4
+    # each window's mean change, squared, is at most its mean square (Cauchy-Schwarz)
+    assert (single[on] ** 2 <= np.diag(joint) * (1 + 1e-6)).all()
+
+
 def test_best_weights_keep_the_lowest_validation_error():
     model = torch.nn.Linear(2, 1)
     best = BestWeights()

@@ -64,7 +64,10 @@ class MaskConfig:
     # over the validation windows for the kept sensors, as many for the dropped ones.
     rank_pass_fraction: float = 1 / 3
     # Saliency criterion only: how the final ranking orders the kept sensors, "backward"
-    # (iterative elimination from all of them) or "forward" (forward selection from none).
+    # (iterative elimination from all of them, each pass switching off the least salient),
+    # "joint" (the same, each pass switching off the sensors that cost least together by a
+    # second-order estimate, so that stand-ins for each other are not all switched off at once;
+    # saliency.cheapest_together) or "forward" (forward selection from none).
     rank_kept_by: str = "backward"
     # Saliency criterion only: the windows the final ranking measures on. "train": the training
     # period, one window every t_out steps (it spans 70 % of the archive and is what the model
@@ -282,7 +285,7 @@ RULES = {
         "sensor_dropout": Rule("float", 0.0, 1.0, hi_open=True),
         "signal_smoothing": Rule("float", 0.0, 1.0, hi_open=True),
         "rank_pass_fraction": Rule("float", 0.0, 1.0, lo_open=True),
-        "rank_kept_by": Rule("str", choices=("backward", "forward")),
+        "rank_kept_by": Rule("str", choices=("backward", "joint", "forward")),
         "rank_period": Rule("str", choices=("train", "val")),
         "rank_retrain_epochs": Rule("float", 0.0, 100.0),
         "settle_share": Rule("float", 0.0, 100.0),

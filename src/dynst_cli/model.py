@@ -38,7 +38,16 @@ class ForecastModel(nn.Module):
         x_kept (B, T_in, K, 2C) holds only the sensors `kept` (sorted indices); the others are
         never read, and the result equals `forward` with them switched off.
         """
-        gated = self.gate.forward_subset(morph_graph(x_kept), kept)
+        return self.forecast_gated(self.gate_kept(x_kept, kept), kept, tod, dow)
+
+    def gate_kept(self, x_kept: torch.Tensor, kept: torch.Tensor) -> torch.Tensor:
+        """The backbone's input (B, K, F) from the kept sensors' history (B, T_in, K, 2C)."""
+        return self.gate.forward_subset(morph_graph(x_kept), kept)
+
+    def forecast_gated(
+        self, gated: torch.Tensor, kept: torch.Tensor, tod: torch.Tensor, dow: torch.Tensor
+    ) -> torch.Tensor:
+        """Forecast (B, T_out, N, C) of every sensor from the gated kept sensors (`gate_kept`)."""
         return self.backbone(gated, tod, dow, kept=kept).permute(0, 2, 1, 3)
 
 

@@ -100,6 +100,63 @@ def measure_on_saliency(
     return saliency
 
 
+def measure_on_joint(
+    prep: Prepared, starts: np.ndarray, batch_size: int, on: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Saliency of the sensors on (as `measure_on_saliency`) and their joint cost matrix.
+
+    Returns the saliency, shape (N,), 0 for the sensors off, and ``Q``, shape (K, K) over the
+    K sensors on in index order: ``Q[i, j]`` is the mean over windows of ``s_wi * s_wj``, where
+    ``s_wi = g_i dL_w/dg_i`` is the first-order change of window w's loss if sensor i's gate
+    went to zero (signed, one window at a time). ``1_R' Q 1_R / 2`` estimates what switching
+    off a set R costs together (the empirical Fisher standing in for the Hessian, as in Optimal
+    Brain Surgeon): two sensors that stand in for each other change the same windows' losses the
+    same way, so ``Q[i, j]`` is large and the pair costs more than each does alone.
+    """
+    model = prep.model
+    kept = torch.as_tensor(np.flatnonzero(on), device=prep.device)
+    total = torch.zeros(kept.numel(), device=prep.device, dtype=torch.float64)
+    joint = torch.zeros(kept.numel(), kept.numel(), device=prep.device, dtype=torch.float64)
+    n_batches = n_windows = 0
+    with _gradients_for_the_gate_only(model):
+        for batch in prep.source.batches(starts, batch_size):
+            batch = batch.to(prep.device)
+            gated = model.gate_kept(batch.x[:, :, kept], kept)
+            pred = model.forecast_gated(gated, kept, batch.tod, batch.dow)
+            loss = masked_mae(pred, batch.y, batch.observed)
+            (grad,) = torch.autograd.grad(loss, gated)
+            # (B, K): the batch's ``g dL/dg`` split by window (the loss is a mean over windows)
+            per_window = (gated.detach() * grad).sum(dim=-1).double() * gated.shape[0]
+            total += (per_window.sum(dim=0) / gated.shape[0]).abs()
+            joint += per_window.T @ per_window
+            n_batches += 1
+            n_windows += gated.shape[0]
+    saliency = np.zeros(on.size)
+    saliency[on] = total.cpu().numpy() / max(n_batches, 1)
+    return saliency, joint.cpu().numpy() / max(n_windows, 1)
+
+
+def cheapest_together(joint: np.ndarray, size: int) -> np.ndarray:
+    """Positions of the `size` sensors whose removal together costs least, cheapest first.
+
+    Greedy on the quadratic cost ``1_R' Q 1_R / 2`` of `measure_on_joint`: each step takes the
+    sensor with the smallest marginal cost ``Q[j, j] / 2 + sum_{i in R} Q[i, j]`` given those
+    already taken, so a sensor whose stand-in is already gone becomes dear. Ties go to the
+    higher position, as in the single-sensor passes.
+    """
+    n = joint.shape[0]
+    marginal = 0.5 * np.diag(joint).copy()
+    free = np.ones(n, dtype=bool)
+    chosen = []
+    for _ in range(min(size, n)):
+        cost = np.where(free, marginal, np.inf)
+        j = int(np.flatnonzero(cost == cost.min())[-1])
+        chosen.append(j)
+        free[j] = False
+        marginal += joint[:, j]
+    return np.array(chosen, dtype=np.int64)
+
+
 def saliency_ranking(
     prep: Prepared,
     starts: np.ndarray,
@@ -128,7 +185,7 @@ def saliency_ranking(
             if kept_by == "forward":
                 kept_order = _select_forward(*passes, keep, worth)
             else:
-                kept_order = _eliminate(*passes, keep, worth, retrain)
+                kept_order = _eliminate(*passes, keep, worth, retrain, jointly=kept_by == "joint")
             if weights is not None:
                 prep.model.load_state_dict(weights)
             dropped_order = _add(*passes, keep, worth)
@@ -161,23 +218,36 @@ def _pass_size(n_undecided: int, fraction: float) -> int:
 
 
 def _eliminate(
-    prep, starts, batch_size, fraction, keep: np.ndarray, worth, retrain=None, down_to: int = 0
+    prep,
+    starts,
+    batch_size,
+    fraction,
+    keep: np.ndarray,
+    worth,
+    retrain=None,
+    down_to: int = 0,
+    jointly: bool = False,
 ) -> np.ndarray:
     """Kept sensors, the last to be eliminated first; `retrain(on, round)` after each pass.
 
     Stops when `down_to` sensors are left (they are not in the result, and no pass takes more
-    than the sensors above that count).
+    than the sensors above that count). Each pass takes the least salient sensors, or with
+    `jointly` the ones that cost least together (`cheapest_together`).
     """
     on, eliminated = keep.copy(), []
     while on.sum() > down_to:
         if retrain is not None and eliminated:
             retrain(on.copy(), len(eliminated))
-        saliency = measure_on_saliency(prep, starts, batch_size, on)
         candidates = np.flatnonzero(on)
-        # Least salient first; ties by index, the higher index goes first.
-        weakest = candidates[np.lexsort((-candidates, saliency[candidates]))]
         size = min(_pass_size(candidates.size, fraction), candidates.size - down_to)
-        chosen = weakest[:size]
+        if jointly:
+            saliency, joint = measure_on_joint(prep, starts, batch_size, on)
+            chosen = candidates[cheapest_together(joint, size)]
+        else:
+            saliency = measure_on_saliency(prep, starts, batch_size, on)
+            # Least salient first; ties by index, the higher index goes first.
+            weakest = candidates[np.lexsort((-candidates, saliency[candidates]))]
+            chosen = weakest[:size]
         worth[chosen] = saliency[chosen]
         eliminated.extend(chosen.tolist())
         on[chosen] = False
