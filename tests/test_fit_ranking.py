@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from dynst_cli.fit import fit_run
+from dynst_cli.prune import prune_run
 from dynst_cli.selection import Ranking
 from dynst_cli.selection.consensus import consensus_ranking, mean_pairwise_jaccard
 from dynst_cli.train import BestWeights
@@ -405,7 +406,13 @@ def test_a_sensor_silent_in_the_validation_period_ranks_last_and_is_not_kept(tmp
     assert ranking.order[-1] == 0
     assert not ranking.kept[0] and ranking.kept.sum() == 6  # the fit's keep set, fine-tuned
     assert set(ranking.order[:6]) == set(np.flatnonzero(ranking.kept))
+    assert ranking.silent.tolist() == [True] + [False] * 11
+    plan = prune_run(tmp_path / "on", 0.5)
+    reasons = {s.sensor_id: s.reason for s in plan.sensors}
+    assert reasons[plan.sensors[-1].sensor_id] == "silent"  # driver 0, last in the plan
+    assert list(reasons.values()).count("silent") == 1
 
     config.mask.rank_silent_last = False
     fit_run(dataset, tmp_path / "off", config)
-    assert Ranking.read(tmp_path / "off" / "ranking.json").order[-1] != 0
+    off = Ranking.read(tmp_path / "off" / "ranking.json")
+    assert off.order[-1] != 0 and off.silent is None

@@ -37,7 +37,8 @@ of sensors; the message says so. When spacing or budget bind, or too many sensor
 fewer than `n_keep` sensors are kept and `Selection.notes` says why.
 
 Reasons: a kept sensor is "keep" (forced), "region" (added for a quota) or "score"; a dropped one
-is "exclude", "spacing" or "budget" (that constraint blocked it when its turn came), else "score".
+is "exclude", "spacing" or "budget" (that constraint blocked it when its turn came), "silent" (it
+reported nothing in the fit's validation period and was ranked last for it), else "score".
 """
 
 from __future__ import annotations
@@ -54,9 +55,9 @@ from dynst_cli.geo import haversine_km
 from dynst_cli.selection.ranking import Ranking
 from dynst_cli.selection.regions import Region, read_id_file, read_regions, sensors_in_region
 
-REASONS = ("score", "keep", "exclude", "spacing", "budget", "region")
+REASONS = ("score", "keep", "exclude", "spacing", "budget", "region", "silent")
 """Why a sensor is kept or dropped: its `score` rank, a forced `keep`, an `exclude` list, the
-minimum `spacing`, the cost `budget`, or a `region` quota."""
+minimum `spacing`, the cost `budget`, a `region` quota, or `silent` in the validation period."""
 
 
 @dataclass
@@ -241,13 +242,18 @@ class Siting:
         order = _check_priority(priority, self.n_sensors)
         n_keep = _check_n_keep(n_keep, self.n_sensors)
         if self.unconstrained:
-            return _take_first(order, n_keep)
-        self._check_forced_count(n_keep)
-        state = _State(self)
-        free = order[~self.forced[order] & ~self.excluded[order]]
-        notes = self._fill_quotas(state, free, n_keep)
-        self._fill_by_priority(state, free, n_keep)
-        return Selection(state.keep, state.reason.tolist(), notes + state.shortfall(n_keep))
+            selection = _take_first(order, n_keep)
+        else:
+            self._check_forced_count(n_keep)
+            state = _State(self)
+            free = order[~self.forced[order] & ~self.excluded[order]]
+            notes = self._fill_quotas(state, free, n_keep)
+            self._fill_by_priority(state, free, n_keep)
+            selection = Selection(
+                state.keep, state.reason.tolist(), notes + state.shortfall(n_keep)
+            )
+        silent = ranking.silent if isinstance(ranking, Ranking) else None
+        return _silent_named(selection, silent)
 
     def keep_fn(self):
         """``select(order, n_keep) -> keep`` for the mask updates: the keep vector of `select`."""
@@ -533,6 +539,16 @@ def _check_n_keep(n_keep, n: int) -> int:
     if not 0 <= n_keep <= n:
         raise ValueError(f"n_keep must lie in [0, {n}], got {n_keep}")
     return n_keep
+
+
+def _silent_named(selection: Selection, silent: np.ndarray | None) -> Selection:
+    """`selection` with the reason "silent" for the silent sensors dropped by their rank."""
+    if silent is None:
+        return selection
+    for i in np.flatnonzero(silent & ~selection.keep):
+        if selection.reason[i] == "score":
+            selection.reason[i] = "silent"
+    return selection
 
 
 def _take_first(order: np.ndarray, n_keep: int) -> Selection:

@@ -1,10 +1,11 @@
 """A ranking of every sensor of a network, and `ranking.json`, read and written only here.
 
 `RUN/ranking.json` is a list, most important sensor first, of
-``{"index", "sensor_id", "rank", "score", "kept_in_fit"}`` (and ``"selection_frequency"`` when the
-ranking carries one): `index` is the sensor's position in the dataset, `rank` runs 1..N, `score`
-is what the sensor is worth by the fit's drop criterion (its saliency, or its gate magnitude
-``|m|``) and `kept_in_fit` says whether the fit ended with the sensor kept.
+``{"index", "sensor_id", "rank", "score", "kept_in_fit"}`` (and ``"selection_frequency"`` and
+``"silent_in_validation"`` when the ranking carries them): `index` is the sensor's position in
+the dataset, `rank` runs 1..N, `score` is what the sensor is worth by the fit's drop criterion
+(its saliency, or its gate magnitude ``|m|``) and `kept_in_fit` says whether the fit ended with
+the sensor kept.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ class Ranking:
         The network's sensor ids, by sensor index; needed to write JSON.
     selection_frequency : ndarray of float64, shape (N,) or None
         By sensor index: share of refits (seeds) that kept the sensor, in [0, 1].
+    silent : ndarray of bool, shape (N,) or None
+        By sensor index: no reading in the fit's validation period, so ranked last
+        (`selection.silent`); None when the fit did not look.
     """
 
     order: np.ndarray
@@ -45,6 +49,7 @@ class Ranking:
     kept: np.ndarray | None = None
     sensor_ids: tuple[str, ...] | None = None
     selection_frequency: np.ndarray | None = None
+    silent: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         order = np.asarray(self.order, dtype=np.int64)
@@ -56,6 +61,7 @@ class Ranking:
         object.__setattr__(self, "kept", _per_sensor(self.kept, n, bool, "kept"))
         frequency = _per_sensor(self.selection_frequency, n, np.float64, "selection_frequency")
         object.__setattr__(self, "selection_frequency", frequency)
+        object.__setattr__(self, "silent", _per_sensor(self.silent, n, bool, "silent"))
         if self.sensor_ids is not None:
             ids = tuple(str(s) for s in self.sensor_ids)
             if len(ids) != n:
@@ -89,6 +95,8 @@ class Ranking:
             }
             if self.selection_frequency is not None:
                 record["selection_frequency"] = float(self.selection_frequency[i])
+            if self.silent is not None:
+                record["silent_in_validation"] = bool(self.silent[i])
             records.append(record)
         return records
 
@@ -109,12 +117,16 @@ class Ranking:
             frequency = None
             if records and all("selection_frequency" in r for r in records):
                 frequency = [float(r["selection_frequency"]) for r in by_index]
+            silent = None
+            if records and all("silent_in_validation" in r for r in records):
+                silent = [_flag(r["silent_in_validation"]) for r in by_index]
             return cls(
                 order=order,
                 scores=np.array([float(r["score"]) for r in by_index]),
                 kept=np.array([bool(r["kept_in_fit"]) for r in by_index]),
                 sensor_ids=tuple(str(r["sensor_id"]) for r in by_index),
                 selection_frequency=frequency,
+                silent=silent,
             )
         except (TypeError, ValueError) as exc:
             raise InputError(f"{where}: not a ranking of the network's sensors ({exc})") from None
@@ -134,6 +146,12 @@ class Ranking:
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise InputError(f"{path} is damaged ({exc}); re-run `dynst fit`") from None
         return cls.from_json(records, str(path))
+
+
+def _flag(value) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"'silent_in_validation' is {value!r}, not true or false")
+    return value
 
 
 def _per_sensor(values, n: int, dtype, name: str) -> np.ndarray | None:

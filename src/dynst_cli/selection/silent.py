@@ -36,10 +36,14 @@ def silent_sensors(values: np.ndarray, start: int, stop: int) -> np.ndarray:
 
 
 def silent_last(ranking: Ranking, silent: np.ndarray) -> Ranking:
-    """`ranking` with the `silent` sensors moved to the end, each group in its own order."""
+    """`ranking` with the `silent` sensors moved to the end, each group in its own order.
+
+    The result carries `silent`, so that a plan can say why those sensors are dropped; a ranking
+    with no silent sensor is returned as it is.
+    """
     silent = np.asarray(silent, dtype=bool)
     if not silent.any():
         return ranking
     order = ranking.order
     moved = np.concatenate([order[~silent[order]], order[silent[order]]])
-    return dataclasses.replace(ranking, order=moved)
+    return dataclasses.replace(ranking, order=moved, silent=silent)
