@@ -28,8 +28,10 @@ best-validation weights, the same rule for every row) and scored on the test spl
   ``silent`` (today's defaults: retrain with the sensors silent in the validation period ranked
   last, ``mask.rank_silent_last``; every earlier variant sets it to false), ``joint`` (silent,
   and each elimination pass of the final ranking switches off the sensors that cost least
-  together by a second-order estimate, ``mask.rank_kept_by: joint``),
-  the last twelve also fitted with seeds 1 and 2 (fit noise), and the consensus of the default's
+  together by a second-order estimate, ``mask.rank_kept_by: joint``), ``centered`` (silent, and
+  the saliency measures a sensor's input against its mean input over the training windows rather
+  than against zero, ``mask.saliency_baseline: mean``),
+  the last thirteen also fitted with seeds 1 and 2 (fit noise), and the consensus of the default's
   three fit seeds (what ``fit --seeds 3`` ranks, from the saved fits) scored too;
 - the rivals: random (seeds 0, 1, 2), variance, QR, greedy.
 
@@ -76,7 +78,7 @@ RIVALS = ("random", "variance", "qr", "greedy")
 VARIANTS = (
     "before", "magnitude", "saliency", "consensus", "dropout", "smoothed", "thirds", "forward",
     "trainwin", "retrain", "settle", "residual", "grace", "short", "long", "tenths", "silent",
-    "joint",
+    "joint", "centered",
 )  # fmt: skip
 # Today's default: saliency, ranked by thirds on training windows, the model retrained between
 # the elimination passes (mask.rank_retrain_epochs: 0.25), the sensors silent in the validation
@@ -86,7 +88,7 @@ DEFAULT = "silent"
 FIT_SEEDS = (1, 2)  # these variants are also fitted with these seeds (fit noise)
 SEEDED = (
     "thirds", "forward", "trainwin", "retrain", "settle", "residual", "grace", "short", "long",
-    "tenths", "silent", "joint",
+    "tenths", "silent", "joint", "centered",
 )  # fmt: skip
 REGROW_GRACE = 4  # the ``grace`` variant's mask.regrow_grace
 SETTLE_SHARE = 1.0  # the ``settle`` variant's mask.settle_share
@@ -278,11 +280,13 @@ def fit_specs(name: str, before_src: str | None) -> list[tuple]:
     )  # fmt: skip
     # each elimination pass switches off the sensors that cost least together (second order)
     joint = write_recipe(here / "recipe-joint.yaml", name, mask={"rank_kept_by": "joint"})
+    # the saliency of a sensor's departure from its mean input rather than of its input
+    centered = write_recipe(here / "recipe-centered.yaml", name, mask={"saliency_baseline": "mean"})
     seeded = (
         ("thirds", thirds), ("trainwin", trainwin), ("forward", forward), ("retrain", retrain),
         ("settle", settle), ("residual", residual), ("grace", grace), ("short", short),
         ("long", long), ("tenths", tenths), (DEFAULT, base),
-        ("joint", joint),
+        ("joint", joint), ("centered", centered),
     )  # fmt: skip
     for variant, recipe in seeded:
         specs.append((variant, variant, here / f"run-{variant}", recipe, [], src))

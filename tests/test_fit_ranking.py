@@ -322,6 +322,34 @@ def test_saliency_of_the_sensors_on_is_the_same_read_from_them_alone(tmp_path, t
     assert (alone[on] > 0).all()
 
 
+@pytest.mark.slow  # trains a model
+def test_a_sensor_that_never_changes_is_worth_nothing_against_its_mean_input(tmp_path):
+    from dynst_cli import saliency
+    from dynst_cli.prune import load_for_run
+    from dynst_cli.run import RunDir
+
+    values, _ = planted_network(n_drivers=3, n_followers=9, n_steps=400, seed=1)
+    values[:, 4] = 2.5  # a sensor far from the others' level that says nothing
+    dataset = write(canonical_dataset(values), tmp_path / "flat.nc")
+    fit_run(dataset, tmp_path / "run", tiny_config())
+    _, _, prep = load_for_run(RunDir(tmp_path / "run"))
+    on = np.ones(12, dtype=bool)
+    prep.model.gate.set_keep(on, -1)
+    starts = prep.splits["train"].window_starts
+    against_zero = saliency.measure_on_saliency(prep, starts, 8, on)
+    prep.model.gate.center = saliency.mean_inputs(prep, starts, 8)
+    against_mean = saliency.measure_on_saliency(prep, starts, 8, on)
+    assert against_zero[4] > 0.1 * against_zero.max()  # its level looks salient against zero
+    assert against_mean[4] < 1e-6 * against_mean.max()
+    assert (np.delete(against_mean, 4) > 0).all()
+
+    config = tiny_config()
+    config.mask.saliency_baseline = "mean"  # the fit measures every signal against the mean
+    fit_run(dataset, tmp_path / "mean", config)
+    ranking = Ranking.read(tmp_path / "mean" / "ranking.json")
+    assert not ranking.kept[4] and ranking.rank[4] > 6
+
+
 def test_the_final_ranking_reads_one_training_window_every_t_out_steps():
     from types import SimpleNamespace
 

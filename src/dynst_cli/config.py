@@ -59,6 +59,11 @@ class MaskConfig:
     # drops and regrows, s <- beta*s + (1-beta)*(mean saliency of the last interval); 0 decides
     # on the last interval alone (a few batches), a noisy sample of what a sensor is worth.
     signal_smoothing: float = 0.0
+    # Saliency criterion only: what a sensor's input is measured against, "zero" (the loss it
+    # saves by being on at all) or "mean" (by reading more than its mean input over the training
+    # windows; a fresh model learns each sensor's level from its embedding, so an input far from
+    # the others' level looks salient against zero for that alone).
+    saliency_baseline: str = "zero"
     # Saliency criterion only: share of the undecided sensors each pass of the final ranking
     # settles (saliency.py). Smaller is finer and slower: about ln(N) / -ln(1 - share) passes
     # over the validation windows for the kept sensors, as many for the dropped ones.
@@ -285,6 +290,7 @@ RULES = {
         "sensor_dropout": Rule("float", 0.0, 1.0, hi_open=True),
         "signal_smoothing": Rule("float", 0.0, 1.0, hi_open=True),
         "rank_pass_fraction": Rule("float", 0.0, 1.0, lo_open=True),
+        "saliency_baseline": Rule("str", choices=("zero", "mean")),
         "rank_kept_by": Rule("str", choices=("backward", "joint", "forward")),
         "rank_period": Rule("str", choices=("train", "val")),
         "rank_retrain_epochs": Rule("float", 0.0, 100.0),

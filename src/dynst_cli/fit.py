@@ -35,7 +35,7 @@ from dynst_cli.run import (
     TIMINGS,
     RunDir,
 )
-from dynst_cli.saliency import saliency_ranking, settle_keep_set
+from dynst_cli.saliency import mean_inputs, saliency_ranking, settle_keep_set
 from dynst_cli.selection import Ranking, Siting, SitingConstraints, rank_sensors, siting_for
 from dynst_cli.selection.consensus import consensus_ranking, mean_pairwise_jaccard
 from dynst_cli.selection.silent import silent_last, silent_sensors
@@ -120,6 +120,9 @@ def _fit(dataset_path, run_path, config: FitConfig, resume, constraints, on_epoc
     siting = siting_for(constraints, data)
     select = siting.keep_fn()
     prep = prepare(data, config)
+    if config.mask.drop_criterion == "saliency" and config.mask.saliency_baseline == "mean":
+        center = mean_inputs(prep, ranking_windows(prep, config), EVAL_BATCH)
+        prep.model.gate.center = center
     optimizer = make_optimizer(prep.model, config)
     state = TrainState()
     if resume and run.file(CHECKPOINT).is_file():

@@ -25,7 +25,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from dynst_cli.mask import regrow_init
+from dynst_cli.mask import morph_graph, regrow_init
 from dynst_cli.mask.loss import masked_mae
 from dynst_cli.train import Prepared
 
@@ -84,20 +84,43 @@ def measure_on_saliency(
     the fewer are left. For a sensor that is on ``g = m``, so ``|g dL/dg| = |m dL/dm|``, taken
     batch by batch as the gate's hook does; the same figure as `measure_saliency` gives them.
     """
-    model, gate = prep.model, prep.model.gate
+    model = prep.model
     kept = torch.as_tensor(np.flatnonzero(on), device=prep.device)
     total, n_batches = torch.zeros(kept.numel(), device=prep.device), 0
     with _gradients_for_the_gate_only(model):
         for batch in prep.source.batches(starts, batch_size):
             batch = batch.to(prep.device)
-            pred = model.forward_kept(batch.x[:, :, kept], kept, batch.tod, batch.dow)
+            gated = model.gate_kept(batch.x[:, :, kept], kept)
+            pred = model.forecast_gated(gated, kept, batch.tod, batch.dow)
             loss = masked_mae(pred, batch.y, batch.observed)
-            (grad,) = torch.autograd.grad(loss, gate.scores)
-            total += (grad[kept] * gate.scores.detach()[kept]).abs()
+            (grad,) = torch.autograd.grad(loss, gated)
+            total += (_departure(model.gate, gated, kept) * grad).sum(dim=(0, 2)).abs()
             n_batches += 1
     saliency = np.zeros(on.size)
     saliency[on] = total.cpu().numpy() / max(n_batches, 1)
     return saliency
+
+
+def _departure(gate, gated: torch.Tensor, kept: torch.Tensor) -> torch.Tensor:
+    """The gated input of the sensors `kept` less their gated baseline ``g * center``."""
+    gates = gate.gates().detach()[kept][None, :, None]
+    return gated.detach() - gates * gate.center[kept][None]
+
+
+@torch.no_grad()
+def mean_inputs(prep: Prepared, starts: np.ndarray, batch_size: int) -> torch.Tensor:
+    """Every sensor's mean morphed input over the windows `starts`, shape (N, F).
+
+    The baseline of `mask.saliency_baseline: mean`: a fresh model learns each sensor's level from
+    its embedding, so what a sensor's input is worth is what it says beyond its usual value. A
+    sensor read against zero looks salient for its level alone.
+    """
+    total, count = None, 0
+    for batch in prep.source.batches(starts, batch_size):
+        features = morph_graph(batch.x.to(prep.device)).double()
+        total = features.sum(dim=0) if total is None else total + features.sum(dim=0)
+        count += features.shape[0]
+    return (total / max(count, 1)).float()
 
 
 def measure_on_joint(
@@ -126,7 +149,8 @@ def measure_on_joint(
             loss = masked_mae(pred, batch.y, batch.observed)
             (grad,) = torch.autograd.grad(loss, gated)
             # (B, K): the batch's ``g dL/dg`` split by window (the loss is a mean over windows)
-            per_window = (gated.detach() * grad).sum(dim=-1).double() * gated.shape[0]
+            departure = _departure(model.gate, gated, kept)
+            per_window = (departure * grad).sum(dim=-1).double() * gated.shape[0]
             total += (per_window.sum(dim=0) / gated.shape[0]).abs()
             joint += per_window.T @ per_window
             n_batches += 1

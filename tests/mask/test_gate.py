@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 import torch
 
 from dynst_cli.mask.gate import SensorGate
@@ -110,6 +111,20 @@ def test_saliency_of_a_kept_sensor_is_gate_times_loss_gradient():
     assert torch.allclose(gate.saliency_accum, expected, rtol=1e-5)
     assert torch.allclose(gate.scores.grad.abs(), gate.grad_accum, rtol=1e-5)
     assert int(gate.n_accum) == 1
+
+
+def test_against_a_baseline_a_sensor_is_worth_only_its_departure_from_it():
+    gate = _gate(3, [True, True, False])
+    x, weights = torch.randn(4, 3, 5), torch.randn(3, 5)
+    x[:, 1] = torch.tensor([2.0, -1.0, 0.5, 3.0, 1.0])  # sensor 1 never changes
+    gate.center = x.mean(dim=0)
+    _tracked_loss(gate, x, weights).backward()
+    # dL/dg_i against the baseline: sum_b,f (x_i - center_i) * w_i
+    expected = ((x - gate.center) * weights).sum(dim=(0, 2)).abs()
+    assert torch.allclose(gate.grad_accum, expected, atol=1e-6)
+    assert gate.grad_accum[1] == pytest.approx(0.0, abs=1e-5)  # its level alone: worth nothing
+    assert gate.grad_accum[0] > 0 and gate.grad_accum[2] > 0
+    assert "center" not in gate.state_dict()  # a saved model does not carry it
 
 
 def test_dropped_sensor_saliency_is_measured_at_its_regrow_gate_value():

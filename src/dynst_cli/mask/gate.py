@@ -12,6 +12,10 @@ batch by batch:
   efficient inference"). A dropped sensor is measured at the gate value it would be regrown with
   (the mean ``|m|`` of the kept sensors, as `update.regrow_init` sets it), so kept and dropped
   sensors are compared on one scale: the loss a sensor saves by being on.
+
+Both signals read a sensor's input as its departure from `center` (zeros unless the fit sets the
+sensors' mean inputs there, `mask.saliency_baseline: mean`): the first-order change of the loss
+if the sensor's input were replaced by that baseline rather than by nothing.
 """
 
 from __future__ import annotations
@@ -43,6 +47,9 @@ class SensorGate(nn.Module):
         Batches accumulated since the last reset.
     dropped_at : buffer, shape (N,), int64
         Optimiser step at which each sensor was last dropped; -1 if never.
+    center : buffer, shape (N, F) or (N, 1), float32, not saved
+        The baseline input the two signals measure a sensor's input against (zeros: switched
+        off).
     tracking : bool
         Accumulate the regrow signal in backward passes (off by default: it costs a hook).
     dropout : float
@@ -61,6 +68,8 @@ class SensorGate(nn.Module):
         self.register_buffer("saliency_accum", torch.zeros(n_sensors, dtype=torch.float32))
         self.register_buffer("n_accum", torch.zeros((), dtype=torch.int64))
         self.register_buffer("dropped_at", torch.full((n_sensors,), -1, dtype=torch.int64))
+        # not in the state dict: a fit sets it from the data, a saved model never reads it
+        self.register_buffer("center", torch.zeros(n_sensors, 1), persistent=False)
         self.tracking = False
         self.dropout = 0.0
         self.dropout_seed = 0
@@ -161,7 +170,7 @@ class SensorGate(nn.Module):
         x = torch.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
 
         def hook(grad: torch.Tensor) -> None:
-            signal = (x * grad).sum(dim=(0, 2)).abs().to(self.grad_accum.dtype)
+            signal = ((x - self.center) * grad).sum(dim=(0, 2)).abs().to(self.grad_accum.dtype)
             self.grad_accum.add_(signal)
             self.saliency_accum.add_(signal * self.candidate_gates())
             self.n_accum.add_(1)
