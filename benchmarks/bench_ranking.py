@@ -30,8 +30,10 @@ best-validation weights, the same rule for every row) and scored on the test spl
   and each elimination pass of the final ranking switches off the sensors that cost least
   together by a second-order estimate, ``mask.rank_kept_by: joint``), ``centered`` (silent, and
   the saliency measures a sensor's input against its mean input over the training windows rather
-  than against zero, ``mask.saliency_baseline: mean``),
-  the last thirteen also fitted with seeds 1 and 2 (fit noise), and the consensus of the default's
+  than against zero, ``mask.saliency_baseline: mean``), ``available`` (silent, and the saliency
+  weighed by each sensor's reporting share in the validation period over its share in the
+  training period, ``mask.weigh_by_availability``),
+  the last fourteen also fitted with seeds 1 and 2 (fit noise), and the consensus of the default's
   three fit seeds (what ``fit --seeds 3`` ranks, from the saved fits) scored too;
 - the rivals: random (seeds 0, 1, 2), variance, QR, greedy.
 
@@ -78,7 +80,7 @@ RIVALS = ("random", "variance", "qr", "greedy")
 VARIANTS = (
     "before", "magnitude", "saliency", "consensus", "dropout", "smoothed", "thirds", "forward",
     "trainwin", "retrain", "settle", "residual", "grace", "short", "long", "tenths", "silent",
-    "joint", "centered",
+    "joint", "centered", "available",
 )  # fmt: skip
 # Today's default: saliency, ranked by thirds on training windows, the model retrained between
 # the elimination passes (mask.rank_retrain_epochs: 0.25), the sensors silent in the validation
@@ -88,7 +90,7 @@ DEFAULT = "silent"
 FIT_SEEDS = (1, 2)  # these variants are also fitted with these seeds (fit noise)
 SEEDED = (
     "thirds", "forward", "trainwin", "retrain", "settle", "residual", "grace", "short", "long",
-    "tenths", "silent", "joint", "centered",
+    "tenths", "silent", "joint", "centered", "available",
 )  # fmt: skip
 REGROW_GRACE = 4  # the ``grace`` variant's mask.regrow_grace
 SETTLE_SHARE = 1.0  # the ``settle`` variant's mask.settle_share
@@ -282,11 +284,15 @@ def fit_specs(name: str, before_src: str | None) -> list[tuple]:
     joint = write_recipe(here / "recipe-joint.yaml", name, mask={"rank_kept_by": "joint"})
     # the saliency of a sensor's departure from its mean input rather than of its input
     centered = write_recipe(here / "recipe-centered.yaml", name, mask={"saliency_baseline": "mean"})
+    # the saliency per step a sensor reported in, times its reporting share in validation
+    available = write_recipe(
+        here / "recipe-available.yaml", name, mask={"weigh_by_availability": True}
+    )
     seeded = (
         ("thirds", thirds), ("trainwin", trainwin), ("forward", forward), ("retrain", retrain),
         ("settle", settle), ("residual", residual), ("grace", grace), ("short", short),
         ("long", long), ("tenths", tenths), (DEFAULT, base),
-        ("joint", joint), ("centered", centered),
+        ("joint", joint), ("centered", centered), ("available", available),
     )  # fmt: skip
     for variant, recipe in seeded:
         specs.append((variant, variant, here / f"run-{variant}", recipe, [], src))

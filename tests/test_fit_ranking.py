@@ -321,6 +321,42 @@ def test_saliency_of_the_sensors_on_is_the_same_read_from_them_alone(tmp_path, t
     assert alone[on] == pytest.approx(full[on], rel=1e-4)
     assert (alone[on] > 0).all()
 
+    weights = np.linspace(0.0, 2.0, 12)  # mask.weigh_by_availability: both read it alike
+    prep.model.gate.availability = torch.as_tensor(weights, dtype=torch.float32)
+    assert saliency.measure_saliency(prep, starts, 4) == pytest.approx(full * weights, rel=1e-4)
+    weighed = saliency.measure_on_saliency(prep, starts, 4, on)
+    assert weighed == pytest.approx(alone * weights, rel=1e-4, abs=1e-12)
+
+
+@pytest.mark.slow  # trains a model
+def test_a_fit_weighs_the_saliency_by_each_sensors_availability(tmp_path, monkeypatch):
+    from dynst_cli import fit
+    from dynst_cli.selection.availability import availability_weights
+
+    values, _ = planted_network(n_drivers=3, n_followers=9, n_steps=400, seed=1)
+    values[:200, 2] = np.nan  # opened in the middle of the training period
+    values[::3, 5] = np.nan  # misses one reading in three throughout
+    dataset = write(canonical_dataset(values), tmp_path / "gappy.nc")
+    seen = {}
+    ranking = fit.saliency_ranking
+
+    def recording(prep, *args, **kwargs):
+        seen["availability"] = prep.model.gate.availability.cpu().numpy().copy()
+        seen["periods"] = [(prep.splits[k].start, prep.splits[k].stop) for k in ("train", "val")]
+        return ranking(prep, *args, **kwargs)
+
+    monkeypatch.setattr(fit, "saliency_ranking", recording)
+    config = tiny_config()
+    fit_run(dataset, tmp_path / "plain", config)
+    assert seen["availability"].tolist() == [1.0] * 12  # off by default
+
+    config.mask.weigh_by_availability = True
+    fit_run(dataset, tmp_path / "weighed", config)
+    expected = availability_weights(values, *seen["periods"])
+    assert seen["availability"] == pytest.approx(expected, rel=1e-6)
+    assert seen["availability"][2] > 1.5  # reports in all of the validation period
+    assert seen["availability"][5] == pytest.approx(1.0, abs=0.05)
+
 
 @pytest.mark.slow  # trains a model
 def test_a_sensor_that_never_changes_is_worth_nothing_against_its_mean_input(tmp_path):

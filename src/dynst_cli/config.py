@@ -111,6 +111,12 @@ class MaskConfig:
     # sensor reports; on the PM10 station network, where 24 of 70 stations fell silent, it ranked
     # better at 0.7 and 0.9 (benchmarks/RESULTS.md).
     rank_silent_last: bool = True
+    # Saliency criterion only: value a sensor at its saliency per training step in which it
+    # reported, times the share of the validation period it reported in
+    # (selection/availability.py), so that a station that opened late or reports less often now
+    # is judged by what it will give from now on. Off by default: it did not rank the benchmark's
+    # archives better (benchmarks/RESULTS.md).
+    weigh_by_availability: bool = False
 
 
 @dataclass
@@ -298,6 +304,7 @@ RULES = {
         "regrow_signal": Rule("str", choices=("gate", "residual")),
         "regrow_grace": Rule("int", 0),
         "rank_silent_last": Rule("bool"),
+        "weigh_by_availability": Rule("bool"),
     },
     "model": {
         "backbone": Rule("str"),

@@ -37,6 +37,7 @@ from dynst_cli.run import (
 )
 from dynst_cli.saliency import mean_inputs, saliency_ranking, settle_keep_set
 from dynst_cli.selection import Ranking, Siting, SitingConstraints, rank_sensors, siting_for
+from dynst_cli.selection.availability import availability_weights
 from dynst_cli.selection.consensus import consensus_ranking, mean_pairwise_jaccard
 from dynst_cli.selection.silent import silent_last, silent_sensors
 from dynst_cli.train import (
@@ -123,6 +124,8 @@ def _fit(dataset_path, run_path, config: FitConfig, resume, constraints, on_epoc
     if config.mask.drop_criterion == "saliency" and config.mask.saliency_baseline == "mean":
         center = mean_inputs(prep, ranking_windows(prep, config), EVAL_BATCH)
         prep.model.gate.center = center
+    if config.mask.drop_criterion == "saliency" and config.mask.weigh_by_availability:
+        prep.model.gate.availability = sensor_availability(data, prep)
     optimizer = make_optimizer(prep.model, config)
     state = TrainState()
     if resume and run.file(CHECKPOINT).is_file():
@@ -251,6 +254,14 @@ def ranking_windows(prep: Prepared, config: FitConfig) -> np.ndarray:
     val = prep.splits["val"].window_starts
     first, other = (train, val) if config.mask.rank_period == "train" else (val, train)
     return first if first.size else other
+
+
+def sensor_availability(data: SensorData, prep: Prepared) -> torch.Tensor:
+    """The gate's `availability` (`mask.weigh_by_availability`): each sensor's reporting share
+    in the validation period over its share in the training period, shape (N,)."""
+    train, val = prep.splits["train"], prep.splits["val"]
+    weights = availability_weights(data.values, (train.start, train.stop), (val.start, val.stop))
+    return torch.as_tensor(weights, dtype=torch.float32, device=prep.device)
 
 
 def silent_in_validation(data: SensorData, prep: Prepared, config: FitConfig) -> np.ndarray:

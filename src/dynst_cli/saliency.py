@@ -97,6 +97,7 @@ def measure_on_saliency(
             total += (_departure(model.gate, gated, kept) * grad).sum(dim=(0, 2)).abs()
             n_batches += 1
     saliency = np.zeros(on.size)
+    total *= model.gate.availability[kept]
     saliency[on] = total.cpu().numpy() / max(n_batches, 1)
     return saliency
 
@@ -151,6 +152,7 @@ def measure_on_joint(
             # (B, K): the batch's ``g dL/dg`` split by window (the loss is a mean over windows)
             departure = _departure(model.gate, gated, kept)
             per_window = (departure * grad).sum(dim=-1).double() * gated.shape[0]
+            per_window *= model.gate.availability[kept].double()
             total += (per_window.sum(dim=0) / gated.shape[0]).abs()
             joint += per_window.T @ per_window
             n_batches += 1

@@ -127,6 +127,20 @@ def test_against_a_baseline_a_sensor_is_worth_only_its_departure_from_it():
     assert "center" not in gate.state_dict()  # a saved model does not carry it
 
 
+def test_the_saliency_is_weighed_by_the_sensors_availability_and_the_regrow_signal_is_not():
+    gate = _gate(3, [True, True, False])
+    x, weights = torch.randn(4, 3, 5), torch.randn(3, 5)
+    _tracked_loss(gate, x, weights).backward()
+    plain, regrow = gate.saliency_accum.clone(), gate.grad_accum.clone()
+    gate.reset_grad_accum()
+    gate.scores.grad = None
+    gate.availability = torch.tensor([2.0, 0.0, 0.5])
+    _tracked_loss(gate, x, weights).backward()
+    assert torch.allclose(gate.saliency_accum, plain * gate.availability, rtol=1e-6)
+    assert torch.allclose(gate.grad_accum, regrow)
+    assert "availability" not in gate.state_dict()  # a saved model does not carry it
+
+
 def test_dropped_sensor_saliency_is_measured_at_its_regrow_gate_value():
     gate = _gate(3, [True, False, True])
     x, weights = torch.randn(4, 3, 5), torch.randn(3, 5)

@@ -15,7 +15,9 @@ batch by batch:
 
 Both signals read a sensor's input as its departure from `center` (zeros unless the fit sets the
 sensors' mean inputs there, `mask.saliency_baseline: mean`): the first-order change of the loss
-if the sensor's input were replaced by that baseline rather than by nothing.
+if the sensor's input were replaced by that baseline rather than by nothing. The saliency is
+multiplied by `availability` (ones unless the fit sets each sensor's reporting from now on over
+its reporting in training there, `mask.weigh_by_availability`).
 """
 
 from __future__ import annotations
@@ -50,6 +52,9 @@ class SensorGate(nn.Module):
     center : buffer, shape (N, F) or (N, 1), float32, not saved
         The baseline input the two signals measure a sensor's input against (zeros: switched
         off).
+    availability : buffer, shape (N,), float32, not saved
+        What each sensor's saliency is multiplied by (ones: as measured;
+        `selection.availability.availability_weights`).
     tracking : bool
         Accumulate the regrow signal in backward passes (off by default: it costs a hook).
     dropout : float
@@ -70,6 +75,7 @@ class SensorGate(nn.Module):
         self.register_buffer("dropped_at", torch.full((n_sensors,), -1, dtype=torch.int64))
         # not in the state dict: a fit sets it from the data, a saved model never reads it
         self.register_buffer("center", torch.zeros(n_sensors, 1), persistent=False)
+        self.register_buffer("availability", torch.ones(n_sensors), persistent=False)
         self.tracking = False
         self.dropout = 0.0
         self.dropout_seed = 0
@@ -172,7 +178,7 @@ class SensorGate(nn.Module):
         def hook(grad: torch.Tensor) -> None:
             signal = ((x - self.center) * grad).sum(dim=(0, 2)).abs().to(self.grad_accum.dtype)
             self.grad_accum.add_(signal)
-            self.saliency_accum.add_(signal * self.candidate_gates())
+            self.saliency_accum.add_(signal * self.candidate_gates() * self.availability)
             self.n_accum.add_(1)
 
         return hook

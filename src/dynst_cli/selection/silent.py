@@ -14,9 +14,8 @@ import dataclasses
 
 import numpy as np
 
+from dynst_cli.selection.availability import reporting_share
 from dynst_cli.selection.ranking import Ranking
-
-CHUNK_STEPS = 4096  # time steps read at once: a memory-mapped archive is never loaded whole
 
 
 def silent_sensors(values: np.ndarray, start: int, stop: int) -> np.ndarray:
@@ -25,13 +24,9 @@ def silent_sensors(values: np.ndarray, start: int, stop: int) -> np.ndarray:
     `values` has shape `(T, N)` or `(T, N, C)`. An empty period, or one in which every sensor is
     silent, says nothing about any of them: all False.
     """
-    n = values.shape[1]
-    heard = np.zeros(n, dtype=bool)
-    for first in range(start, stop, CHUNK_STEPS):
-        chunk = np.asarray(values[first : min(stop, first + CHUNK_STEPS)])
-        heard |= (~np.isnan(chunk)).reshape(chunk.shape[0], n, -1).any(axis=(0, 2))
+    heard = reporting_share(values, start, stop) > 0
     if not heard.any():
-        return np.zeros(n, dtype=bool)
+        return np.zeros(values.shape[1], dtype=bool)
     return ~heard
 
 
