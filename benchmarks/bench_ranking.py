@@ -32,8 +32,10 @@ best-validation weights, the same rule for every row) and scored on the test spl
   the saliency measures a sensor's input against its mean input over the training windows rather
   than against zero, ``mask.saliency_baseline: mean``), ``available`` (silent, and the saliency
   weighed by each sensor's reporting share in the validation period over its share in the
-  training period, ``mask.weigh_by_availability``),
-  the last fourteen also fitted with seeds 1 and 2 (fit noise), and the consensus of the default's
+  training period, ``mask.weigh_by_availability``), ``windowed`` (silent, and the saliency's
+  absolute value taken window by window before the sum over a batch, ``mask.saliency_abs:
+  window``),
+  the last fifteen also fitted with seeds 1 and 2 (fit noise), and the consensus of the default's
   three fit seeds (what ``fit --seeds 3`` ranks, from the saved fits) scored too;
 - the rivals: random (seeds 0, 1, 2), variance, QR, greedy.
 
@@ -80,7 +82,7 @@ RIVALS = ("random", "variance", "qr", "greedy")
 VARIANTS = (
     "before", "magnitude", "saliency", "consensus", "dropout", "smoothed", "thirds", "forward",
     "trainwin", "retrain", "settle", "residual", "grace", "short", "long", "tenths", "silent",
-    "joint", "centered", "available",
+    "joint", "centered", "available", "windowed",
 )  # fmt: skip
 # Today's default: saliency, ranked by thirds on training windows, the model retrained between
 # the elimination passes (mask.rank_retrain_epochs: 0.25), the sensors silent in the validation
@@ -90,7 +92,7 @@ DEFAULT = "silent"
 FIT_SEEDS = (1, 2)  # these variants are also fitted with these seeds (fit noise)
 SEEDED = (
     "thirds", "forward", "trainwin", "retrain", "settle", "residual", "grace", "short", "long",
-    "tenths", "silent", "joint", "centered", "available",
+    "tenths", "silent", "joint", "centered", "available", "windowed",
 )  # fmt: skip
 REGROW_GRACE = 4  # the ``grace`` variant's mask.regrow_grace
 SETTLE_SHARE = 1.0  # the ``settle`` variant's mask.settle_share
@@ -288,11 +290,14 @@ def fit_specs(name: str, before_src: str | None) -> list[tuple]:
     available = write_recipe(
         here / "recipe-available.yaml", name, mask={"weigh_by_availability": True}
     )
+    # each window's first-order loss change in magnitude, then summed over the batch
+    windowed = write_recipe(here / "recipe-windowed.yaml", name, mask={"saliency_abs": "window"})
     seeded = (
         ("thirds", thirds), ("trainwin", trainwin), ("forward", forward), ("retrain", retrain),
         ("settle", settle), ("residual", residual), ("grace", grace), ("short", short),
         ("long", long), ("tenths", tenths), (DEFAULT, base),
         ("joint", joint), ("centered", centered), ("available", available),
+        ("windowed", windowed),
     )  # fmt: skip
     for variant, recipe in seeded:
         specs.append((variant, variant, here / f"run-{variant}", recipe, [], src))

@@ -327,9 +327,16 @@ def test_saliency_of_the_sensors_on_is_the_same_read_from_them_alone(tmp_path, t
     weighed = saliency.measure_on_saliency(prep, starts, 4, on)
     assert weighed == pytest.approx(alone * weights, rel=1e-4, abs=1e-12)
 
+    prep.model.gate.availability = torch.ones(12)
+    prep.model.gate.per_window = True  # mask.saliency_abs: window, both read it alike too
+    windowed = saliency.measure_on_saliency(prep, starts, 4, on)
+    assert windowed[on] == pytest.approx(saliency.measure_saliency(prep, starts, 4)[on], rel=1e-4)
+    assert (windowed[on] >= alone[on] * (1 - 1e-5)).all()  # no window term cancels another
+    assert (windowed[on] > alone[on] * 1.01).any()
+
 
 @pytest.mark.slow  # trains a model
-def test_a_fit_weighs_the_saliency_by_each_sensors_availability(tmp_path, monkeypatch):
+def test_a_fit_weighs_the_saliency_as_its_recipe_says(tmp_path, monkeypatch):
     from dynst_cli import fit
     from dynst_cli.selection.availability import availability_weights
 
@@ -342,6 +349,7 @@ def test_a_fit_weighs_the_saliency_by_each_sensors_availability(tmp_path, monkey
 
     def recording(prep, *args, **kwargs):
         seen["availability"] = prep.model.gate.availability.cpu().numpy().copy()
+        seen["per_window"] = prep.model.gate.per_window
         seen["periods"] = [(prep.splits[k].start, prep.splits[k].stop) for k in ("train", "val")]
         return ranking(prep, *args, **kwargs)
 
@@ -349,13 +357,16 @@ def test_a_fit_weighs_the_saliency_by_each_sensors_availability(tmp_path, monkey
     config = tiny_config()
     fit_run(dataset, tmp_path / "plain", config)
     assert seen["availability"].tolist() == [1.0] * 12  # off by default
+    assert not seen["per_window"]
 
     config.mask.weigh_by_availability = True
+    config.mask.saliency_abs = "window"
     fit_run(dataset, tmp_path / "weighed", config)
     expected = availability_weights(values, *seen["periods"])
     assert seen["availability"] == pytest.approx(expected, rel=1e-6)
     assert seen["availability"][2] > 1.5  # reports in all of the validation period
     assert seen["availability"][5] == pytest.approx(1.0, abs=0.05)
+    assert seen["per_window"]
 
 
 @pytest.mark.slow  # trains a model

@@ -64,6 +64,10 @@ class MaskConfig:
     # windows; a fresh model learns each sensor's level from its embedding, so an input far from
     # the others' level looks salient against zero for that alone).
     saliency_baseline: str = "zero"
+    # Saliency criterion only: where the saliency's absolute value is taken, "batch" (of the
+    # first-order loss change of a whole batch) or "window" (of each window's, then summed;
+    # a trained gate sits where a batch's window terms nearly cancel).
+    saliency_abs: str = "batch"
     # Saliency criterion only: share of the undecided sensors each pass of the final ranking
     # settles (saliency.py). Smaller is finer and slower: about ln(N) / -ln(1 - share) passes
     # over the validation windows for the kept sensors, as many for the dropped ones.
@@ -297,6 +301,7 @@ RULES = {
         "signal_smoothing": Rule("float", 0.0, 1.0, hi_open=True),
         "rank_pass_fraction": Rule("float", 0.0, 1.0, lo_open=True),
         "saliency_baseline": Rule("str", choices=("zero", "mean")),
+        "saliency_abs": Rule("str", choices=("batch", "window")),
         "rank_kept_by": Rule("str", choices=("backward", "joint", "forward")),
         "rank_period": Rule("str", choices=("train", "val")),
         "rank_retrain_epochs": Rule("float", 0.0, 100.0),

@@ -124,6 +124,7 @@ def _fit(dataset_path, run_path, config: FitConfig, resume, constraints, on_epoc
     if config.mask.drop_criterion == "saliency" and config.mask.saliency_baseline == "mean":
         center = mean_inputs(prep, ranking_windows(prep, config), EVAL_BATCH)
         prep.model.gate.center = center
+    prep.model.gate.per_window = config.mask.saliency_abs == "window"
     if config.mask.drop_criterion == "saliency" and config.mask.weigh_by_availability:
         prep.model.gate.availability = sensor_availability(data, prep)
     optimizer = make_optimizer(prep.model, config)

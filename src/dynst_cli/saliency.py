@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from dynst_cli.mask import morph_graph, regrow_init
+from dynst_cli.mask.gate import window_magnitudes
 from dynst_cli.mask.loss import masked_mae
 from dynst_cli.train import Prepared
 
@@ -94,7 +95,11 @@ def measure_on_saliency(
             pred = model.forecast_gated(gated, kept, batch.tod, batch.dow)
             loss = masked_mae(pred, batch.y, batch.observed)
             (grad,) = torch.autograd.grad(loss, gated)
-            total += (_departure(model.gate, gated, kept) * grad).sum(dim=(0, 2)).abs()
+            product = _departure(model.gate, gated, kept) * grad
+            if model.gate.per_window:
+                total += window_magnitudes(product)
+            else:
+                total += product.sum(dim=(0, 2)).abs()
             n_batches += 1
     saliency = np.zeros(on.size)
     total *= model.gate.availability[kept]

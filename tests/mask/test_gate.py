@@ -141,6 +141,23 @@ def test_the_saliency_is_weighed_by_the_sensors_availability_and_the_regrow_sign
     assert "availability" not in gate.state_dict()  # a saved model does not carry it
 
 
+def test_per_window_the_saliency_adds_each_windows_magnitude():
+    gate = _gate(2, [True, True])
+    gate.per_window = True
+    x = torch.ones(2, 2, 1)
+    x[1, 0] = -1.0  # sensor 0 pulls the two windows' losses in opposite directions
+    weights = torch.ones(2, 1)
+    _tracked_loss(gate, x, weights).backward()
+    # |g| * (|+1| + |-1|) for sensor 0, where the batch's sum cancels to 0 (the regrow signal)
+    g = gate.scores.detach().abs()  # 0.5 and 1.5
+    assert gate.saliency_accum.tolist() == pytest.approx((2 * g).tolist())
+    assert gate.grad_accum.tolist() == pytest.approx([0.0, 2.0])
+    gate.reset_grad_accum()
+    gate.per_window = False
+    _tracked_loss(gate, x, weights).backward()
+    assert gate.saliency_accum.tolist() == pytest.approx([0.0, 2 * float(g[1])])
+
+
 def test_dropped_sensor_saliency_is_measured_at_its_regrow_gate_value():
     gate = _gate(3, [True, False, True])
     x, weights = torch.randn(4, 3, 5), torch.randn(3, 5)

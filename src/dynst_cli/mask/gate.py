@@ -55,6 +55,9 @@ class SensorGate(nn.Module):
     availability : buffer, shape (N,), float32, not saved
         What each sensor's saliency is multiplied by (ones: as measured;
         `selection.availability.availability_weights`).
+    per_window : bool
+        Take the saliency's absolute value window by window before summing over the batch
+        (`window_magnitudes`) rather than of the batch's sum (`mask.saliency_abs`).
     tracking : bool
         Accumulate the regrow signal in backward passes (off by default: it costs a hook).
     dropout : float
@@ -77,6 +80,7 @@ class SensorGate(nn.Module):
         self.register_buffer("center", torch.zeros(n_sensors, 1), persistent=False)
         self.register_buffer("availability", torch.ones(n_sensors), persistent=False)
         self.tracking = False
+        self.per_window = False
         self.dropout = 0.0
         self.dropout_seed = 0
         self.dropout_step = 0
@@ -176,9 +180,21 @@ class SensorGate(nn.Module):
         x = torch.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
 
         def hook(grad: torch.Tensor) -> None:
-            signal = ((x - self.center) * grad).sum(dim=(0, 2)).abs().to(self.grad_accum.dtype)
+            product = (x - self.center) * grad  # (B, N, F)
+            signal = product.sum(dim=(0, 2)).abs().to(self.grad_accum.dtype)
             self.grad_accum.add_(signal)
-            self.saliency_accum.add_(signal * self.candidate_gates() * self.availability)
+            taken = window_magnitudes(product) if self.per_window else signal
+            self.saliency_accum.add_(taken * self.candidate_gates() * self.availability)
             self.n_accum.add_(1)
 
         return hook
+
+
+def window_magnitudes(product: torch.Tensor) -> torch.Tensor:
+    """``sum_w |sum_f product[w, i, f]|`` per sensor i, from a (B, N, F) product, shape (N,).
+
+    The first-order loss change of every window taken in magnitude before they are summed: a
+    trained gate sits where the batch's first-order terms nearly cancel, so their sum says more
+    about the noise of the batch than about how much the windows depend on the sensor.
+    """
+    return product.sum(dim=2).abs().sum(dim=0)
