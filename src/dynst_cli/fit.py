@@ -121,12 +121,7 @@ def _fit(dataset_path, run_path, config: FitConfig, resume, constraints, on_epoc
     siting = siting_for(constraints, data)
     select = siting.keep_fn()
     prep = prepare(data, config)
-    if config.mask.drop_criterion == "saliency" and config.mask.saliency_baseline == "mean":
-        center = mean_inputs(prep, ranking_windows(prep, config), EVAL_BATCH)
-        prep.model.gate.center = center
-    prep.model.gate.per_window = config.mask.saliency_abs == "window"
-    if config.mask.drop_criterion == "saliency" and config.mask.weigh_by_availability:
-        prep.model.gate.availability = sensor_availability(data, prep)
+    _set_saliency_options(prep, data, config)
     optimizer = make_optimizer(prep.model, config)
     state = TrainState()
     if resume and run.file(CHECKPOINT).is_file():
@@ -255,6 +250,18 @@ def ranking_windows(prep: Prepared, config: FitConfig) -> np.ndarray:
     val = prep.splits["val"].window_starts
     first, other = (train, val) if config.mask.rank_period == "train" else (val, train)
     return first if first.size else other
+
+
+def _set_saliency_options(prep: Prepared, data: SensorData, config: FitConfig) -> None:
+    """The gate's baseline, availability weights and per-window flag, from the `mask` keys."""
+    mask, gate = config.mask, prep.model.gate
+    if mask.drop_criterion != "saliency":
+        return
+    if mask.saliency_baseline == "mean":
+        gate.center = mean_inputs(prep, ranking_windows(prep, config), EVAL_BATCH)
+    if mask.weigh_by_availability:
+        gate.availability = sensor_availability(data, prep)
+    gate.per_window = mask.saliency_abs == "window"
 
 
 def sensor_availability(data: SensorData, prep: Prepared) -> torch.Tensor:

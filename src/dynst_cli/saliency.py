@@ -85,9 +85,23 @@ def measure_on_saliency(
     the fewer are left. For a sensor that is on ``g = m``, so ``|g dL/dg| = |m dL/dm|``, taken
     batch by batch as the gate's hook does; the same figure as `measure_saliency` gives them.
     """
-    model = prep.model
+    gate = prep.model.gate
     kept = torch.as_tensor(np.flatnonzero(on), device=prep.device)
     total, n_batches = torch.zeros(kept.numel(), device=prep.device), 0
+    for product in _kept_products(prep, starts, batch_size, kept):
+        total += window_magnitudes(product) if gate.per_window else product.sum(dim=(0, 2)).abs()
+        n_batches += 1
+    saliency = np.zeros(on.size)
+    total *= gate.availability[kept]
+    saliency[on] = total.cpu().numpy() / max(n_batches, 1)
+    return saliency
+
+
+def _kept_products(prep: Prepared, starts: np.ndarray, batch_size: int, kept: torch.Tensor):
+    """Per batch of the windows `starts`, ``departure * dL/d(gated input)`` of the sensors `kept`
+    alone, shape (B, K, F): summed over a window's features, the first-order change of the loss
+    if a sensor's gate went to zero (`_departure`)."""
+    model = prep.model
     with _gradients_for_the_gate_only(model):
         for batch in prep.source.batches(starts, batch_size):
             batch = batch.to(prep.device)
@@ -95,16 +109,7 @@ def measure_on_saliency(
             pred = model.forecast_gated(gated, kept, batch.tod, batch.dow)
             loss = masked_mae(pred, batch.y, batch.observed)
             (grad,) = torch.autograd.grad(loss, gated)
-            product = _departure(model.gate, gated, kept) * grad
-            if model.gate.per_window:
-                total += window_magnitudes(product)
-            else:
-                total += product.sum(dim=(0, 2)).abs()
-            n_batches += 1
-    saliency = np.zeros(on.size)
-    total *= model.gate.availability[kept]
-    saliency[on] = total.cpu().numpy() / max(n_batches, 1)
-    return saliency
+            yield _departure(model.gate, gated, kept) * grad
 
 
 def _departure(gate, gated: torch.Tensor, kept: torch.Tensor) -> torch.Tensor:
@@ -142,26 +147,19 @@ def measure_on_joint(
     Brain Surgeon): two sensors that stand in for each other change the same windows' losses the
     same way, so ``Q[i, j]`` is large and the pair costs more than each does alone.
     """
-    model = prep.model
+    availability = prep.model.gate.availability
     kept = torch.as_tensor(np.flatnonzero(on), device=prep.device)
     total = torch.zeros(kept.numel(), device=prep.device, dtype=torch.float64)
     joint = torch.zeros(kept.numel(), kept.numel(), device=prep.device, dtype=torch.float64)
     n_batches = n_windows = 0
-    with _gradients_for_the_gate_only(model):
-        for batch in prep.source.batches(starts, batch_size):
-            batch = batch.to(prep.device)
-            gated = model.gate_kept(batch.x[:, :, kept], kept)
-            pred = model.forecast_gated(gated, kept, batch.tod, batch.dow)
-            loss = masked_mae(pred, batch.y, batch.observed)
-            (grad,) = torch.autograd.grad(loss, gated)
-            # (B, K): the batch's ``g dL/dg`` split by window (the loss is a mean over windows)
-            departure = _departure(model.gate, gated, kept)
-            per_window = (departure * grad).sum(dim=-1).double() * gated.shape[0]
-            per_window *= model.gate.availability[kept].double()
-            total += (per_window.sum(dim=0) / gated.shape[0]).abs()
-            joint += per_window.T @ per_window
-            n_batches += 1
-            n_windows += gated.shape[0]
+    for product in _kept_products(prep, starts, batch_size, kept):
+        # (B, K): the batch's ``g dL/dg`` split by window (the loss is a mean over windows)
+        per_window = product.sum(dim=-1).double() * product.shape[0]
+        per_window *= availability[kept].double()
+        total += (per_window.sum(dim=0) / product.shape[0]).abs()
+        joint += per_window.T @ per_window
+        n_batches += 1
+        n_windows += product.shape[0]
     saliency = np.zeros(on.size)
     saliency[on] = total.cpu().numpy() / max(n_batches, 1)
     return saliency, joint.cpu().numpy() / max(n_windows, 1)
