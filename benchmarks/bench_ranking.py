@@ -34,8 +34,12 @@ best-validation weights, the same rule for every row) and scored on the test spl
   weighed by each sensor's reporting share in the validation period over its share in the
   training period, ``mask.weigh_by_availability``), ``windowed`` (silent, and the saliency's
   absolute value taken window by window before the sum over a batch, ``mask.saliency_abs:
-  window``),
-  the last fifteen also fitted with seeds 1 and 2 (fit noise), and the consensus of the default's
+  window``), ``occluded`` (silent, and each elimination pass of the final ranking measures the
+  loss with each sensor on switched off alone rather than estimating it to first order,
+  ``mask.rank_kept_by: occlusion``), ``recent`` (silent, and the saliency as measured times each
+  sensor's reporting share in the validation period, ``mask.weigh_by_availability`` with
+  ``mask.availability_weight: recent``),
+  the last seventeen also fitted with seeds 1 and 2 (fit noise), and the consensus of the default's
   three fit seeds (what ``fit --seeds 3`` ranks, from the saved fits) scored too;
 - the rivals: random (seeds 0, 1, 2), variance, QR, greedy.
 
@@ -82,7 +86,7 @@ RIVALS = ("random", "variance", "qr", "greedy")
 VARIANTS = (
     "before", "magnitude", "saliency", "consensus", "dropout", "smoothed", "thirds", "forward",
     "trainwin", "retrain", "settle", "residual", "grace", "short", "long", "tenths", "silent",
-    "joint", "centered", "available", "windowed",
+    "joint", "centered", "available", "windowed", "occluded", "recent",
 )  # fmt: skip
 # Today's default: saliency, ranked by thirds on training windows, the model retrained between
 # the elimination passes (mask.rank_retrain_epochs: 0.25), the sensors silent in the validation
@@ -92,7 +96,7 @@ DEFAULT = "silent"
 FIT_SEEDS = (1, 2)  # these variants are also fitted with these seeds (fit noise)
 SEEDED = (
     "thirds", "forward", "trainwin", "retrain", "settle", "residual", "grace", "short", "long",
-    "tenths", "silent", "joint", "centered", "available", "windowed",
+    "tenths", "silent", "joint", "centered", "available", "windowed", "occluded", "recent",
 )  # fmt: skip
 REGROW_GRACE = 4  # the ``grace`` variant's mask.regrow_grace
 SETTLE_SHARE = 1.0  # the ``settle`` variant's mask.settle_share
@@ -292,12 +296,19 @@ def fit_specs(name: str, before_src: str | None) -> list[tuple]:
     )
     # each window's first-order loss change in magnitude, then summed over the batch
     windowed = write_recipe(here / "recipe-windowed.yaml", name, mask={"saliency_abs": "window"})
+    # each elimination pass measures the loss with each sensor switched off instead of estimating
+    occluded = write_recipe(here / "recipe-occluded.yaml", name, mask={"rank_kept_by": "occlusion"})
+    # the saliency as measured, times each sensor's reporting share in validation
+    recent = write_recipe(
+        here / "recipe-recent.yaml", name,
+        mask={"weigh_by_availability": True, "availability_weight": "recent"},
+    )  # fmt: skip
     seeded = (
         ("thirds", thirds), ("trainwin", trainwin), ("forward", forward), ("retrain", retrain),
         ("settle", settle), ("residual", residual), ("grace", grace), ("short", short),
         ("long", long), ("tenths", tenths), (DEFAULT, base),
         ("joint", joint), ("centered", centered), ("available", available),
-        ("windowed", windowed),
+        ("windowed", windowed), ("occluded", occluded), ("recent", recent),
     )  # fmt: skip
     for variant, recipe in seeded:
         specs.append((variant, variant, here / f"run-{variant}", recipe, [], src))

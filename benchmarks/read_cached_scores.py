@@ -3,6 +3,7 @@
 For a run of bench_ranking.py that was stopped before it wrote its report:
 
     .venv/bin/python benchmarks/read_cached_scores.py de-pm10 era5-uk [...]
+    BENCH_VARIANTS=silent,occluded .venv/bin/python benchmarks/read_cached_scores.py de-pm10
 
 Means over the three training seeds of every keep set (random: the mean of its three keep sets,
 one training each), then over the fit seeds 0-2 of each variant.
@@ -11,13 +12,14 @@ one training each), then over the fit seeds 0-2 of each variant.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
 import numpy as np
 
 CACHE = Path(__file__).resolve().parent / "results" / "ranking"
-VARIANTS = ("silent", "centered", "available", "windowed")
+VARIANTS = tuple(os.environ.get("BENCH_VARIANTS", "silent,centered,available,windowed").split(","))
 
 
 def mae(folder: Path, key: str, sparsity: float, trained: bool = True) -> float | None:

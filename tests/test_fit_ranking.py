@@ -207,6 +207,43 @@ def test_the_joint_cost_matrix_reads_the_same_saliency_and_is_a_gram_matrix(
     assert (single[on] ** 2 <= np.diag(joint) * (1 + 1e-6)).all()
 
 
+@pytest.mark.slow  # trains a model
+def test_occlusion_is_the_loss_with_each_sensor_switched_off_through_the_gate(
+    tmp_path, twelve_sensors, monkeypatch
+):
+    from dynst_cli import saliency
+    from dynst_cli.mask.loss import masked_mae
+    from dynst_cli.prune import load_for_run
+    from dynst_cli.run import RunDir
+
+    fit_run(twelve_sensors, tmp_path / "run", tiny_config())
+    _, _, prep = load_for_run(RunDir(tmp_path / "run"))
+    monkeypatch.setattr(saliency, "OCCLUSION_CHUNK", 3)  # chunks that do not divide the 8 on
+    on = np.arange(12) % 3 != 0
+    prep.model.gate.set_keep(on, -1)  # as an elimination pass has it
+    starts = prep.splits["val"].window_starts
+    rise = saliency.measure_on_occlusion(prep, starts, 4, on)
+
+    def loss_with(keep):
+        prep.model.gate.set_keep(keep, -1)
+        total, n = 0.0, 0
+        with torch.no_grad():
+            for batch in prep.source.batches(starts, 4):
+                pred = prep.model(batch.x, batch.tod, batch.dow)
+                total, n = total + float(masked_mae(pred, batch.y, batch.observed)), n + 1
+        return total / n
+
+    base = loss_with(on)
+    for i in range(12):
+        if not on[i]:
+            assert rise[i] == 0.0
+            continue
+        without = on.copy()
+        without[i] = False
+        assert rise[i] == pytest.approx(loss_with(without) - base, abs=1e-6)
+    assert np.abs(rise[on]).max() > 1e-4  # the sensors do matter to the forecast
+
+
 def test_best_weights_keep_the_lowest_validation_error():
     model = torch.nn.Linear(2, 1)
     best = BestWeights()
@@ -367,6 +404,11 @@ def test_a_fit_weighs_the_saliency_as_its_recipe_says(tmp_path, monkeypatch):
     assert seen["availability"][2] > 1.5  # reports in all of the validation period
     assert seen["availability"][5] == pytest.approx(1.0, abs=0.05)
     assert seen["per_window"]
+
+    config.mask.availability_weight = "recent"
+    fit_run(dataset, tmp_path / "recent", config)
+    assert seen["availability"][2] == 1.0  # every validation step; its training share stays in
+    assert seen["availability"][5] == pytest.approx(2 / 3, abs=0.05)
 
 
 @pytest.mark.slow  # trains a model

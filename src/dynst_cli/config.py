@@ -76,7 +76,9 @@ class MaskConfig:
     # (iterative elimination from all of them, each pass switching off the least salient),
     # "joint" (the same, each pass switching off the sensors that cost least together by a
     # second-order estimate, so that stand-ins for each other are not all switched off at once;
-    # saliency.cheapest_together) or "forward" (forward selection from none).
+    # saliency.cheapest_together), "occlusion" (the same, each pass measuring the loss with each
+    # sensor on switched off alone instead of estimating it to first order; one forward pass per
+    # sensor on, saliency.measure_on_occlusion) or "forward" (forward selection from none).
     rank_kept_by: str = "backward"
     # Saliency criterion only: the windows the final ranking measures on. "train": the training
     # period, one window every t_out steps (it spans 70 % of the archive and is what the model
@@ -121,6 +123,11 @@ class MaskConfig:
     # is judged by what it will give from now on. Off by default: it did not rank the benchmark's
     # archives better (benchmarks/RESULTS.md).
     weigh_by_availability: bool = False
+    # Which weight `weigh_by_availability` applies: "relative" (the validation share over the
+    # training share, as above) or "recent" (the validation share alone: the saliency keeps the
+    # training share it was summed with, since a sensor the model could seldom learn from is
+    # worth less to it too).
+    availability_weight: str = "relative"
 
 
 @dataclass
@@ -302,7 +309,7 @@ RULES = {
         "rank_pass_fraction": Rule("float", 0.0, 1.0, lo_open=True),
         "saliency_baseline": Rule("str", choices=("zero", "mean")),
         "saliency_abs": Rule("str", choices=("batch", "window")),
-        "rank_kept_by": Rule("str", choices=("backward", "joint", "forward")),
+        "rank_kept_by": Rule("str", choices=("backward", "joint", "occlusion", "forward")),
         "rank_period": Rule("str", choices=("train", "val")),
         "rank_retrain_epochs": Rule("float", 0.0, 100.0),
         "settle_share": Rule("float", 0.0, 100.0),
@@ -310,6 +317,7 @@ RULES = {
         "regrow_grace": Rule("int", 0),
         "rank_silent_last": Rule("bool"),
         "weigh_by_availability": Rule("bool"),
+        "availability_weight": Rule("str", choices=("relative", "recent")),
     },
     "model": {
         "backbone": Rule("str"),

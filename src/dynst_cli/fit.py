@@ -260,15 +260,18 @@ def _set_saliency_options(prep: Prepared, data: SensorData, config: FitConfig) -
     if mask.saliency_baseline == "mean":
         gate.center = mean_inputs(prep, ranking_windows(prep, config), EVAL_BATCH)
     if mask.weigh_by_availability:
-        gate.availability = sensor_availability(data, prep)
+        relative = mask.availability_weight == "relative"
+        gate.availability = sensor_availability(data, prep, relative)
     gate.per_window = mask.saliency_abs == "window"
 
 
-def sensor_availability(data: SensorData, prep: Prepared) -> torch.Tensor:
+def sensor_availability(data: SensorData, prep: Prepared, relative: bool = True) -> torch.Tensor:
     """The gate's `availability` (`mask.weigh_by_availability`): each sensor's reporting share
-    in the validation period over its share in the training period, shape (N,)."""
+    in the validation period, over its share in the training period when `relative`
+    (`mask.availability_weight`), shape (N,)."""
     train, val = prep.splits["train"], prep.splits["val"]
-    weights = availability_weights(data.values, (train.start, train.stop), (val.start, val.stop))
+    periods = (train.start, train.stop), (val.start, val.stop)
+    weights = availability_weights(data.values, *periods, relative=relative)
     return torch.as_tensor(weights, dtype=torch.float32, device=prep.device)
 
 

@@ -30,6 +30,8 @@ from dynst_cli.mask.gate import window_magnitudes
 from dynst_cli.mask.loss import masked_mae
 from dynst_cli.train import Prepared
 
+OCCLUSION_CHUNK = 16  # copies of a batch per forward pass of `measure_on_occlusion`
+
 
 @contextlib.contextmanager
 def _gradients_for_the_gate_only(model):
@@ -165,6 +167,50 @@ def measure_on_joint(
     return saliency, joint.cpu().numpy() / max(n_windows, 1)
 
 
+@torch.no_grad()
+def measure_on_occlusion(
+    prep: Prepared, starts: np.ndarray, batch_size: int, on: np.ndarray
+) -> np.ndarray:
+    """Rise of the loss on the windows `starts` when each sensor on alone is switched off, shape
+    (N,), 0 for the sensors off.
+
+    Measured, not estimated: the first-order saliency of a trained gate sits where the loss is
+    flat in the gate, and the masked MAE is not smooth, so the loss a sensor saves can differ
+    from its first-order estimate. Each sensor's input is zeroed in its own copy of every batch
+    (exactly what switching it off does, `SensorGate`), `OCCLUSION_CHUNK` copies per forward
+    pass; the cost is that of one forward pass per sensor on.
+    """
+    model = prep.model
+    model.eval()
+    kept = torch.as_tensor(np.flatnonzero(on), device=prep.device)
+    rise = torch.zeros(kept.numel(), dtype=torch.float64, device=prep.device)
+    n_batches = 0
+    for batch in prep.source.batches(starts, batch_size):
+        batch = batch.to(prep.device)
+        gated = model.gate_kept(batch.x[:, :, kept], kept)
+        pred = model.forecast_gated(gated, kept, batch.tod, batch.dow)
+        base = masked_mae(pred, batch.y, batch.observed)
+        for first in range(0, kept.numel(), OCCLUSION_CHUNK):
+            last = min(first + OCCLUSION_CHUNK, kept.numel())
+            rise[first:last] += _losses_without(model, gated, kept, batch, first, last) - base
+        n_batches += 1
+    out = np.zeros(on.size)
+    out[on] = rise.cpu().numpy() / max(n_batches, 1)
+    return out
+
+
+def _losses_without(model, gated, kept, batch, first: int, last: int) -> torch.Tensor:
+    """The batch's loss with the sensor at each position first..last-1 of `kept` zeroed, one
+    copy of the batch per position in one forward pass, shape (last - first,), float64."""
+    b, reps = gated.shape[0], last - first
+    copies = gated.repeat(reps, 1, 1)
+    for r in range(reps):
+        copies[r * b : (r + 1) * b, first + r] = 0.0
+    pred = model.forecast_gated(copies, kept, batch.tod.repeat(reps), batch.dow.repeat(reps))
+    losses = [masked_mae(part, batch.y, batch.observed) for part in pred.split(b)]
+    return torch.stack(losses).double()
+
+
 def cheapest_together(joint: np.ndarray, size: int) -> np.ndarray:
     """Positions of the `size` sensors whose removal together costs least, cheapest first.
 
@@ -199,8 +245,10 @@ def saliency_ranking(
     Kept sensors (by the gate's keep vector) come first, by iterative elimination; then the
     dropped ones, by iterative addition. Each pass settles `pass_fraction` of the undecided
     sensors (at least one): about ``ln(N) / -ln(1 - pass_fraction)`` passes on each side, each
-    a forward and backward pass over the windows `starts`. ``kept_by="forward"`` ranks the kept
-    sensors by forward selection from none instead (`_select_forward`).
+    a forward and backward pass over the windows `starts`. ``kept_by="joint"`` or
+    ``"occlusion"`` changes what an elimination pass measures (`_eliminate`);
+    ``kept_by="forward"`` ranks the kept sensors by forward selection from none instead
+    (`_select_forward`).
 
     `retrain(on, round)`, when given, trains the model on the sensors `on` after each
     elimination pass; the weights it changes are put back before the dropped sensors are ranked.
@@ -214,7 +262,8 @@ def saliency_ranking(
             if kept_by == "forward":
                 kept_order = _select_forward(*passes, keep, worth)
             else:
-                kept_order = _eliminate(*passes, keep, worth, retrain, jointly=kept_by == "joint")
+                measure = kept_by if kept_by in ("joint", "occlusion") else "saliency"
+                kept_order = _eliminate(*passes, keep, worth, retrain, measure=measure)
             if weights is not None:
                 prep.model.load_state_dict(weights)
             dropped_order = _add(*passes, keep, worth)
@@ -255,13 +304,14 @@ def _eliminate(
     worth,
     retrain=None,
     down_to: int = 0,
-    jointly: bool = False,
+    measure: str = "saliency",
 ) -> np.ndarray:
     """Kept sensors, the last to be eliminated first; `retrain(on, round)` after each pass.
 
     Stops when `down_to` sensors are left (they are not in the result, and no pass takes more
-    than the sensors above that count). Each pass takes the least salient sensors, or with
-    `jointly` the ones that cost least together (`cheapest_together`).
+    than the sensors above that count). Each pass takes the sensors that cost least by
+    `measure`: ``saliency`` (first-order), ``occlusion`` (`measure_on_occlusion`) or ``joint``
+    (the ones that cost least together, `cheapest_together`).
     """
     on, eliminated = keep.copy(), []
     while on.sum() > down_to:
@@ -269,11 +319,12 @@ def _eliminate(
             retrain(on.copy(), len(eliminated))
         candidates = np.flatnonzero(on)
         size = min(_pass_size(candidates.size, fraction), candidates.size - down_to)
-        if jointly:
+        if measure == "joint":
             saliency, joint = measure_on_joint(prep, starts, batch_size, on)
             chosen = candidates[cheapest_together(joint, size)]
         else:
-            saliency = measure_on_saliency(prep, starts, batch_size, on)
+            measured = measure_on_occlusion if measure == "occlusion" else measure_on_saliency
+            saliency = measured(prep, starts, batch_size, on)
             # Least salient first; ties by index, the higher index goes first.
             weakest = candidates[np.lexsort((-candidates, saliency[candidates]))]
             chosen = weakest[:size]

@@ -35,6 +35,8 @@ def test_weights_follow_what_each_sensor_does_in_the_recent_period():
     values[10:20:2, 3] = 1.0  # reports less often now
     weights = availability_weights(values, (0, 10), (10, 20))
     assert weights.tolist() == pytest.approx([5.0, 0.0, 0.0, 0.5, 1.0])
+    recent = availability_weights(values, (0, 10), (10, 20), relative=False)
+    assert recent.tolist() == pytest.approx([1.0, 0.0, 1.0, 0.5, 1.0])
 
 
 def test_a_recent_period_in_which_no_sensor_reports_changes_nothing():
@@ -43,3 +45,5 @@ def test_a_recent_period_in_which_no_sensor_reports_changes_nothing():
     values[10:] = np.nan
     assert availability_weights(values, (0, 10), (10, 20)).tolist() == [1.0, 1.0, 1.0]
     assert availability_weights(values, (0, 10), (10, 10)).tolist() == [1.0, 1.0, 1.0]
+    recent = availability_weights(values, (0, 10), (10, 20), relative=False)
+    assert recent.tolist() == [1.0, 1.0, 1.0]
