@@ -116,6 +116,51 @@ def test_each_ranking_pass_settles_its_share_of_the_undecided_sensors(
     assert order.tolist() == [*range(9, -1, -1), *range(19, 9, -1)]
 
 
+def test_dropped_sensors_ranked_by_elimination_spare_one_of_two_stand_ins(monkeypatch):
+    from types import SimpleNamespace
+
+    from dynst_cli import saliency
+    from dynst_cli.mask.gate import SensorGate
+
+    class Model(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.gate = SensorGate(6)
+            self.weight = torch.nn.Parameter(torch.zeros(1))
+
+    def measure(prep, starts, batch_size):
+        # 0 and 1 are kept; of the dropped ones 2 and 3 stand in for each other (1 alone, 0.1
+        # beside the other), 4 is worth 0.5 and 5 is noise
+        on = prep.model.gate.keep.numpy() > 0.5
+        pair = 0.1 if on[2] and on[3] else 1.0
+        return np.array([0.7, 0.8, pair, pair, 0.5, 0.05])
+
+    model = Model()
+    model.gate.set_keep(np.arange(6) < 2, 0)
+    prep = SimpleNamespace(model=model)
+    _patch_measures(monkeypatch, saliency, measure)
+    calls = []
+
+    def retrain(on, round_):
+        calls.append((on.tolist(), round_))
+        with torch.no_grad():
+            model.weight.add_(1.0)  # the ranking must put the weights back
+
+    def rank(dropped_by):
+        calls.clear()
+        return saliency.saliency_ranking(
+            prep, np.arange(3), 2, 0.5, retrain=retrain, dropped_by=dropped_by
+        )[0]
+
+    # added from the fit's weights, the pair looks worth 1 each and both come first
+    assert rank("addition").tolist() == [1, 0, 2, 3, 4, 5]
+    # eliminated after training with all on: 5 and one of the pair go first, then 4
+    assert rank("elimination").tolist() == [1, 0, 2, 4, 3, 5]
+    assert calls[1] == ([True] * 6, 6)  # every sensor on, in rounds after the kept ones'
+    assert all(on[:2] == [True, True] for on, _ in calls[1:])  # the kept ones stay on
+    assert model.weight.item() == 0.0 and model.gate.keep.tolist() == [1, 1, 0, 0, 0, 0]
+
+
 def _group_saliency(prep, starts, batch_size):
     """Sensors 0-2 stand in for each other (worth 1 alone, 0.1 beside another of them); 3, 4
     and 5 carry their own signals, worth 0.5, 0.4 and 0.3."""

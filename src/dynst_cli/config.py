@@ -80,6 +80,13 @@ class MaskConfig:
     # sensor on switched off alone instead of estimating it to first order; one forward pass per
     # sensor on, saliency.measure_on_occlusion) or "forward" (forward selection from none).
     rank_kept_by: str = "backward"
+    # Saliency criterion only: how the final ranking orders the dropped sensors, "addition"
+    # (iterative addition to the kept set, each pass switching on the most salient at their
+    # regrow gate value, on the fit's weights) or "elimination" (every sensor switched on and the
+    # model retrained to read them for `rank_retrain_epochs`, then iterative elimination of the
+    # dropped ones with the kept ones pinned on, retraining between passes; needs
+    # `rank_retrain_epochs` > 0). It orders the sensors a plan sparser than the fit's adds.
+    rank_dropped_by: str = "addition"
     # Saliency criterion only: the windows the final ranking measures on. "train": the training
     # period, one window every t_out steps (it spans 70 % of the archive and is what the model
     # learned from, so it shows each sensor's long-run worth and availability better than the
@@ -310,6 +317,7 @@ RULES = {
         "saliency_baseline": Rule("str", choices=("zero", "mean")),
         "saliency_abs": Rule("str", choices=("batch", "window")),
         "rank_kept_by": Rule("str", choices=("backward", "joint", "occlusion", "forward")),
+        "rank_dropped_by": Rule("str", choices=("addition", "elimination")),
         "rank_period": Rule("str", choices=("train", "val")),
         "rank_retrain_epochs": Rule("float", 0.0, 100.0),
         "settle_share": Rule("float", 0.0, 100.0),

@@ -211,6 +211,7 @@ def final_ranking(prep: Prepared, config: FitConfig) -> Ranking:
         config.mask.rank_pass_fraction,
         config.mask.rank_kept_by,
         functools.partial(retrain_on, prep, config) if config.mask.rank_retrain_epochs else None,
+        config.mask.rank_dropped_by,
     )
     return Ranking(order=order, scores=worth, kept=keep)
 

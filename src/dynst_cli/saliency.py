@@ -239,6 +239,7 @@ def saliency_ranking(
     pass_fraction: float = 1 / 3,
     kept_by: str = "backward",
     retrain: Callable[[np.ndarray, int], None] | None = None,
+    dropped_by: str = "addition",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Order of every sensor (most important first) and its deciding saliency, shape (N,) each.
 
@@ -252,6 +253,8 @@ def saliency_ranking(
 
     `retrain(on, round)`, when given, trains the model on the sensors `on` after each
     elimination pass; the weights it changes are put back before the dropped sensors are ranked.
+    ``dropped_by="elimination"`` (with `retrain`) ranks the dropped sensors by elimination too
+    (`_eliminate_dropped`).
     """
     keep = prep.model.gate.keep.detach().cpu().numpy() > 0.5
     weights = copy.deepcopy(prep.model.state_dict()) if retrain else None
@@ -266,7 +269,10 @@ def saliency_ranking(
                 kept_order = _eliminate(*passes, keep, worth, retrain, measure=measure)
             if weights is not None:
                 prep.model.load_state_dict(weights)
-            dropped_order = _add(*passes, keep, worth)
+            if dropped_by == "elimination" and retrain is not None:
+                dropped_order = _eliminate_dropped(*passes, keep, worth, retrain)
+            else:
+                dropped_order = _add(*passes, keep, worth)
         finally:
             if weights is not None:
                 prep.model.load_state_dict(weights)
@@ -305,21 +311,24 @@ def _eliminate(
     retrain=None,
     down_to: int = 0,
     measure: str = "saliency",
+    pinned: np.ndarray | None = None,
 ) -> np.ndarray:
     """Kept sensors, the last to be eliminated first; `retrain(on, round)` after each pass.
 
     Stops when `down_to` sensors are left (they are not in the result, and no pass takes more
     than the sensors above that count). Each pass takes the sensors that cost least by
     `measure`: ``saliency`` (first-order), ``occlusion`` (`measure_on_occlusion`) or ``joint``
-    (the ones that cost least together, `cheapest_together`).
+    (the ones that cost least together, `cheapest_together`). Sensors `pinned` stay on and
+    are neither candidates nor in the result.
     """
     on, eliminated = keep.copy(), []
-    while on.sum() > down_to:
+    free = ~pinned if pinned is not None else np.ones_like(keep)
+    while (on & free).sum() > down_to:
         if retrain is not None and eliminated:
             retrain(on.copy(), len(eliminated))
-        candidates = np.flatnonzero(on)
+        candidates = np.flatnonzero(on & free)
         size = min(_pass_size(candidates.size, fraction), candidates.size - down_to)
-        if measure == "joint":
+        if measure == "joint":  # the cost matrix spans every sensor on: nothing pinned
             saliency, joint = measure_on_joint(prep, starts, batch_size, on)
             chosen = candidates[cheapest_together(joint, size)]
         else:
@@ -332,6 +341,29 @@ def _eliminate(
         eliminated.extend(chosen.tolist())
         on[chosen] = False
     return np.array(eliminated[::-1], dtype=np.int64)
+
+
+def _eliminate_dropped(prep, starts, batch_size, fraction, keep: np.ndarray, worth, retrain):
+    """Dropped sensors, the last to be eliminated first, with the kept ones pinned on.
+
+    A model that has never read a sensor cannot say what it is worth: measured at its regrow
+    gate value, a dropped sensor's saliency goes through weights that were trained without it.
+    So every sensor is switched on (the dropped ones at their regrow gate value), the model is
+    trained to read them (`retrain`), and the dropped ones are eliminated as the kept ones are,
+    retraining between passes. The retraining draws its windows from rounds after those of the
+    kept sensors' elimination.
+    """
+    gate, everyone = prep.model.gate, np.ones_like(keep)
+    scores = gate.scores.detach().cpu().numpy()
+    with torch.no_grad():
+        gate.scores.copy_(torch.from_numpy(regrow_init(scores, keep, everyone)))
+    offset = keep.size  # more than the rounds of the kept sensors' elimination
+
+    def shifted(on: np.ndarray, round_: int) -> None:
+        retrain(on, offset + round_)
+
+    shifted(everyone.copy(), 0)
+    return _eliminate(prep, starts, batch_size, fraction, everyone, worth, shifted, pinned=keep)
 
 
 def settle_keep_set(
