@@ -26,6 +26,7 @@ if find_chromium() is None:
         pytest.fail("CI needs chromium and chromedriver (run `make test`)", pytrace=False)
     pytest.skip("chromium and chromedriver are not installed", allow_module_level=True)
 pytest.importorskip("selenium")
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -64,7 +65,12 @@ def test_clicking_a_sensor_opens_its_popup_with_its_numbers(browser, tmp_path, p
     )
     shape = browser.find_element("css selector", f"path[data-sensor='{sensor['sensor_id']}']")
     shape.click()
-    popup = browser.find_element("css selector", ".leaflet-popup-content").text
+    # the popup opens on the click's event turn, which a loaded machine may run late
+    popup = (
+        WebDriverWait(browser, 10)
+        .until(lambda b: b.find_elements("css selector", ".leaflet-popup-content"))[0]
+        .text
+    )
     assert sensor["sensor_id"] in popup
     assert re.search(rf"rank\s+{sensor['rank']}\b", popup)
     assert re.search(rf"test MAE, dense\s+{sensor['mae_dense']:.2f} mph", popup)
