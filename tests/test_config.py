@@ -63,3 +63,10 @@ def test_fractions_must_leave_a_test_period():
     config = with_overrides(FitConfig(), {"data": {"train_frac": 0.8, "val_frac": 0.2}})
     with pytest.raises(UsageError, match="test period"):
         validate(config)
+
+
+def test_ranking_the_dropped_sensors_by_elimination_needs_retraining():
+    keys = {"rank_dropped_by": "elimination", "rank_retrain_epochs": 0}
+    with pytest.raises(UsageError, match="rank_retrain_epochs above 0"):
+        validate(with_overrides(FitConfig(), {"mask": keys}))
+    validate(with_overrides(FitConfig(), {"mask": {**keys, "rank_retrain_epochs": 0.25}}))

@@ -372,6 +372,11 @@ def validate(config: FitConfig) -> None:
             f"mask.warmup_frac + mask.ramp_frac must not exceed mask.update_end_frac, got "
             f"{m.warmup_frac} + {m.ramp_frac} > {m.update_end_frac}"
         )
+    if m.rank_dropped_by == "elimination" and m.rank_retrain_epochs == 0:
+        raise UsageError(
+            "mask.rank_dropped_by: elimination needs mask.rank_retrain_epochs above 0 (the model "
+            "is retrained to read the dropped sensors before they are eliminated)"
+        )
 
 
 def check_value(key: str, value: Any, rule: Rule, flag: str | None = None) -> Any:
