@@ -38,8 +38,8 @@ best-validation weights, the same rule for every row) and scored on the test spl
   loss with each sensor on switched off alone rather than estimating it to first order,
   ``mask.rank_kept_by: occlusion``), ``recent`` (silent, and the saliency as measured times each
   sensor's reporting share in the validation period, ``mask.weigh_by_availability`` with
-  ``mask.availability_weight: recent``),
-  the last seventeen also fitted with seeds 1 and 2 (fit noise), and the consensus of the default's
+  ``mask.availability_weight: recent``), ``regrace`` (grace with today's silent sensors last),
+  the last eighteen also fitted with seeds 1 and 2 (fit noise), and the consensus of the default's
   three fit seeds (what ``fit --seeds 3`` ranks, from the saved fits) scored too;
 - the rivals: random (seeds 0, 1, 2), variance, QR, greedy.
 
@@ -86,7 +86,7 @@ RIVALS = ("random", "variance", "qr", "greedy")
 VARIANTS = (
     "before", "magnitude", "saliency", "consensus", "dropout", "smoothed", "thirds", "forward",
     "trainwin", "retrain", "settle", "residual", "grace", "short", "long", "tenths", "silent",
-    "joint", "centered", "available", "windowed", "occluded", "recent",
+    "joint", "centered", "available", "windowed", "occluded", "recent", "regrace",
 )  # fmt: skip
 # Today's default: saliency, ranked by thirds on training windows, the model retrained between
 # the elimination passes (mask.rank_retrain_epochs: 0.25), the sensors silent in the validation
@@ -97,6 +97,7 @@ FIT_SEEDS = (1, 2)  # these variants are also fitted with these seeds (fit noise
 SEEDED = (
     "thirds", "forward", "trainwin", "retrain", "settle", "residual", "grace", "short", "long",
     "tenths", "silent", "joint", "centered", "available", "windowed", "occluded", "recent",
+    "regrace",
 )  # fmt: skip
 REGROW_GRACE = 4  # the ``grace`` variant's mask.regrow_grace
 SETTLE_SHARE = 1.0  # the ``settle`` variant's mask.settle_share
@@ -271,7 +272,8 @@ def fit_specs(name: str, before_src: str | None) -> list[tuple]:
     residual = write_recipe(
         here / "recipe-residual.yaml", name, mask={"regrow_signal": "residual", **loud}
     )
-    graced = {"regrow_signal": "residual", "regrow_grace": REGROW_GRACE, **loud}
+    graced_silent = {"regrow_signal": "residual", "regrow_grace": REGROW_GRACE}
+    graced = {**graced_silent, **loud}
     grace = write_recipe(here / "recipe-grace.yaml", name, mask=graced)
     # the default method with half and twice the archive's epochs: what the fit's budget does
     epochs = recipe_dict(name).get("train", {}).get("epochs", FitConfig().train.epochs)
@@ -303,12 +305,15 @@ def fit_specs(name: str, before_src: str | None) -> list[tuple]:
         here / "recipe-recent.yaml", name,
         mask={"weigh_by_availability": True, "availability_weight": "recent"},
     )  # fmt: skip
+    # the residual regrow signal with a grace period, now beside today's silent sensors last
+    regrace = write_recipe(here / "recipe-regrace.yaml", name, mask=graced_silent)
     seeded = (
         ("thirds", thirds), ("trainwin", trainwin), ("forward", forward), ("retrain", retrain),
         ("settle", settle), ("residual", residual), ("grace", grace), ("short", short),
         ("long", long), ("tenths", tenths), (DEFAULT, base),
         ("joint", joint), ("centered", centered), ("available", available),
         ("windowed", windowed), ("occluded", occluded), ("recent", recent),
+        ("regrace", regrace),
     )  # fmt: skip
     for variant, recipe in seeded:
         specs.append((variant, variant, here / f"run-{variant}", recipe, [], src))
