@@ -22,7 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _bench import stamp, stamp_lines  # noqa: E402
-from _measure import RESULTS  # noqa: E402
+from _measure import REPO, RESULTS  # noqa: E402
 from bench_ranking import OUT, cached, dataset_path, fit_job, score_job, write_recipe  # noqa: E402
 
 ARCHIVES = ("planted", "de-pm10", "metr-la", "ie-wind")
@@ -42,9 +42,8 @@ def keep_sets(name: str, way: str, seed: int) -> dict[float, list[int]]:
         mask={"sparsity": FIT_SPARSITY, "rank_dropped_by": way},
     )  # fmt: skip
     run = here / f"run-{way}-seed{seed}"
-    src = str(Path(__file__).resolve().parent.parent / "src")
     fit = cached(here / f"fit-{way}-seed{seed}.json", fit_job, name, way, run, recipe,
-                 ["--seed", str(seed)], src)  # fmt: skip
+                 ["--seed", str(seed)], str(REPO / "src"))  # fmt: skip
     n = len(fit["order"])
     return {s: fit["order"][: n - round(s * n)] for s in SPARSITIES}
 

@@ -353,10 +353,8 @@ def _eliminate_dropped(prep, starts, batch_size, fraction, keep: np.ndarray, wor
     retraining between passes. The retraining draws its windows from rounds after those of the
     kept sensors' elimination.
     """
-    gate, everyone = prep.model.gate, np.ones_like(keep)
-    scores = gate.scores.detach().cpu().numpy()
-    with torch.no_grad():
-        gate.scores.copy_(torch.from_numpy(regrow_init(scores, keep, everyone)))
+    everyone = np.ones_like(keep)
+    _scores_at_regrow_value(prep.model.gate, keep, everyone)
     offset = keep.size  # more than the rounds of the kept sensors' elimination
 
     def shifted(on: np.ndarray, round_: int) -> None:
@@ -364,6 +362,14 @@ def _eliminate_dropped(prep, starts, batch_size, fraction, keep: np.ndarray, wor
 
     shifted(everyone.copy(), 0)
     return _eliminate(prep, starts, batch_size, fraction, everyone, worth, shifted, pinned=keep)
+
+
+def _scores_at_regrow_value(gate, keep: np.ndarray, on: np.ndarray) -> None:
+    """Give the sensors in `on` but not in `keep` the gate score a regrown sensor starts with
+    (`regrow_init`), so that they read their input at the regrow gate value once switched on."""
+    scores = gate.scores.detach().cpu().numpy()
+    with torch.no_grad():
+        gate.scores.copy_(torch.from_numpy(regrow_init(scores, keep, on)))
 
 
 def settle_keep_set(
@@ -397,9 +403,7 @@ def settle_keep_set(
         idx = np.arange(n)
         priority = np.lexsort((idx, -saliency, ~keep))  # kept first, each side most salient first
         candidates = select(priority, n_kept + n_extra) | keep
-        scores = gate.scores.detach().cpu().numpy()
-        with torch.no_grad():  # a candidate reads its input at the regrow gate value
-            gate.scores.copy_(torch.from_numpy(regrow_init(scores, keep, candidates)))
+        _scores_at_regrow_value(gate, keep, candidates)
         if retrain is not None:
             retrain(candidates.copy(), 0)
         worth = np.zeros(n)

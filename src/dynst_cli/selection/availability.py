@@ -8,9 +8,8 @@ from now on, and the validation period, the latest stretch a fit may look at, sa
 that will be. `availability_weights` turns one into the other: the saliency per window in which
 the sensor reported, times the share of the validation period it reported (or the saliency as it
 is, times that share: a sensor also counts for how often the model could learn from it). On the
-PM10 network
-of the ranking benchmark, a station's reporting share in the validation period correlates with
-the test period's at 0.93, the training period's at 0.36.
+PM10 network of the ranking benchmark, a station's reporting share in the validation period
+correlates with the test period's at 0.93, the training period's at 0.36.
 """
 
 from __future__ import annotations
