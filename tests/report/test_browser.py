@@ -26,6 +26,7 @@ if find_chromium() is None:
         pytest.fail("CI needs chromium and chromedriver (run `make test`)", pytrace=False)
     pytest.skip("chromium and chromedriver are not installed", allow_module_level=True)
 pytest.importorskip("selenium")
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 pytestmark = pytest.mark.slow
@@ -65,18 +66,22 @@ def test_clicking_a_sensor_opens_its_popup_with_its_numbers(browser, tmp_path, p
     )
     shape = browser.find_element("css selector", f"path[data-sensor='{sensor['sensor_id']}']")
     shape.click()
-    # the popup opens on the click's event turn, which a loaded machine may run late
-    popup = (
-        WebDriverWait(browser, 10)
-        .until(lambda b: b.find_elements("css selector", ".leaflet-popup-content"))[0]
-        .text
-    )
+    # the popup opens, and fades in, on the click's event turns, which a loaded machine may run
+    # late; Selenium reads no text from an element not yet shown
+    wait = WebDriverWait(browser, 10, ignored_exceptions=(StaleElementReferenceException,))
+    popup = wait.until(_shown_popup_text)
     assert sensor["sensor_id"] in popup
     assert re.search(rf"rank\s+{sensor['rank']}\b", popup)
     assert re.search(rf"test MAE, dense\s+{sensor['mae_dense']:.2f} mph", popup)
     assert re.search(rf"test MAE, reduced\s+{sensor['mae_reduced']:.2f} mph", popup)
     assert re.search(r"reason\s+exclude", popup)
     assert severe_log_entries(browser) == []
+
+
+def _shown_popup_text(browser) -> str:
+    """The text of the open popup, or "" (falsy: keep waiting) while none is shown."""
+    popups = browser.find_elements("css selector", ".leaflet-popup-content")
+    return popups[0].text if popups else ""
 
 
 def test_colour_switch_recolours_the_sensors(browser, tmp_path, point_plan):
