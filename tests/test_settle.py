@@ -122,3 +122,27 @@ def test_a_fit_settles_once_when_drop_and_regrow_ends_and_the_same_every_time(
     # Updates end at 75 % of the steps, after the third epoch: the fourth trains the settled set.
     assert [h["n_keep"] for h in history][-2:] == [6, 6] and history[-1]["regrown"] == 0
     assert rankings[0] == rankings[1]
+
+
+@pytest.mark.slow  # trains models
+def test_without_retraining_the_candidates_are_measured_switched_on(fitted, monkeypatch):
+    from dynst_cli import saliency
+    from dynst_cli.fit import settle_hook
+
+    config, prep = _loaded(fitted, 0.5)
+    config.mask.rank_retrain_epochs = 0.0
+    keep = prep.model.gate.keep.numpy() > 0.5
+    passes = []
+    measure = saliency.measure_on_saliency
+
+    def recording(prep_, starts, batch_size, on):
+        measured = measure(prep_, starts, batch_size, on)
+        passes.append((on.copy(), measured))
+        return measured
+
+    monkeypatch.setattr(saliency, "measure_on_saliency", recording)
+    settle_hook(prep, config, _first_n)()
+    on, measured = passes[0]
+    # The three dropped candidates are read at their regrow gate value, not as switched off.
+    candidates = on & ~keep
+    assert int(candidates.sum()) == 3 and (measured[candidates] > 0).all()

@@ -404,6 +404,9 @@ def settle_keep_set(
         priority = np.lexsort((idx, -saliency, ~keep))  # kept first, each side most salient first
         candidates = select(priority, n_kept + n_extra) | keep
         _scores_at_regrow_value(gate, keep, candidates)
+        # Switched on here, not only by the retraining: without it (`rank_retrain_epochs: 0`)
+        # the first pass would read the dropped candidates through a closed gate, as zeros.
+        gate.set_keep(candidates, -1)
         if retrain is not None:
             retrain(candidates.copy(), 0)
         worth = np.zeros(n)
