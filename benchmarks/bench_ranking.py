@@ -39,7 +39,11 @@ best-validation weights, the same rule for every row) and scored on the test spl
   ``mask.rank_kept_by: occlusion``), ``recent`` (silent, and the saliency as measured times each
   sensor's reporting share in the validation period, ``mask.weigh_by_availability`` with
   ``mask.availability_weight: recent``), ``regrace`` (grace with today's silent sensors last),
-  the last eighteen also fitted with seeds 1 and 2 (fit noise), and the consensus of the default's
+  ``loose`` (today's default fitted keeping 1.4 times the recipe's sensors, so that even the
+  recipe's keep set comes from the final ranking's elimination with retraining), ``explore``
+  (today's default with drop-and-regrow keeping 1.4 times the recipe's sensors and narrowing
+  them to the recipe's count by elimination when it ends, ``mask.explore_keep: 1.4``),
+  the last twenty also fitted with seeds 1 and 2 (fit noise), and the consensus of the default's
   three fit seeds (what ``fit --seeds 3`` ranks, from the saved fits) scored too;
 - the rivals: random (seeds 0, 1, 2), variance, QR, greedy.
 
@@ -86,7 +90,8 @@ RIVALS = ("random", "variance", "qr", "greedy")
 VARIANTS = (
     "before", "magnitude", "saliency", "consensus", "dropout", "smoothed", "thirds", "forward",
     "trainwin", "retrain", "settle", "residual", "grace", "short", "long", "tenths", "silent",
-    "joint", "centered", "available", "windowed", "occluded", "recent", "regrace",
+    "joint", "centered", "available", "windowed", "occluded", "recent", "regrace", "loose",
+    "explore",
 )  # fmt: skip
 # Today's default: saliency, ranked by thirds on training windows, the model retrained between
 # the elimination passes (mask.rank_retrain_epochs: 0.25), the sensors silent in the validation
@@ -97,9 +102,11 @@ FIT_SEEDS = (1, 2)  # these variants are also fitted with these seeds (fit noise
 SEEDED = (
     "thirds", "forward", "trainwin", "retrain", "settle", "residual", "grace", "short", "long",
     "tenths", "silent", "joint", "centered", "available", "windowed", "occluded", "recent",
-    "regrace",
+    "regrace", "loose", "explore",
 )  # fmt: skip
 REGROW_GRACE = 4  # the ``grace`` variant's mask.regrow_grace
+LOOSE_KEEP = 1.4  # the ``loose`` variant fits keeping this many times as many sensors
+EXPLORE_KEEP = 1.4  # the ``explore`` variant's mask.explore_keep
 SETTLE_SHARE = 1.0  # the ``settle`` variant's mask.settle_share
 SCORE_SEEDS = (1, 2)  # and its keep sets scored with these training seeds (scoring noise)
 SENSOR_DROPOUT = 0.2  # the ``dropout`` variant's mask.sensor_dropout
@@ -307,13 +314,21 @@ def fit_specs(name: str, before_src: str | None) -> list[tuple]:
     )  # fmt: skip
     # the residual regrow signal with a grace period, now beside today's silent sensors last
     regrace = write_recipe(here / "recipe-regrace.yaml", name, mask=graced_silent)
+    # drop-and-regrow keeping LOOSE_KEEP times the recipe's sensors, so that every keep set the
+    # benchmark reads, the recipe's own included, comes from the final ranking's elimination
+    sparsity = recipe_dict(name).get("mask", {}).get("sparsity", FitConfig().mask.sparsity)
+    loose = write_recipe(
+        here / "recipe-loose.yaml", name, mask={"sparsity": 1 - LOOSE_KEEP * (1 - sparsity)}
+    )
+    # drop-and-regrow keeping EXPLORE_KEEP times the recipe's sensors, narrowed by elimination
+    explore = write_recipe(here / "recipe-explore.yaml", name, mask={"explore_keep": EXPLORE_KEEP})
     seeded = (
         ("thirds", thirds), ("trainwin", trainwin), ("forward", forward), ("retrain", retrain),
         ("settle", settle), ("residual", residual), ("grace", grace), ("short", short),
         ("long", long), ("tenths", tenths), (DEFAULT, base),
         ("joint", joint), ("centered", centered), ("available", available),
         ("windowed", windowed), ("occluded", occluded), ("recent", recent),
-        ("regrace", regrace),
+        ("regrace", regrace), ("loose", loose), ("explore", explore),
     )  # fmt: skip
     for variant, recipe in seeded:
         specs.append((variant, variant, here / f"run-{variant}", recipe, [], src))

@@ -146,3 +146,64 @@ def test_without_retraining_the_candidates_are_measured_switched_on(fitted, monk
     # The three dropped candidates are read at their regrow gate value, not as switched off.
     candidates = on & ~keep
     assert int(candidates.sum()) == 3 and (measured[candidates] > 0).all()
+
+
+@pytest.mark.parametrize(
+    ("n", "sparsity", "explore_keep", "explored"),
+    [
+        (207, 0.5, 1.4, 144),
+        (60, 0.9, 1.4, 8),
+        (12, 0.5, 3.0, 12),
+        (12, 0.5, 1.0, 6),
+        (10, 0.0, 2, 10),
+    ],
+)
+def test_drop_and_regrow_keeps_explore_keep_times_the_asked_count_at_most_all(
+    n, sparsity, explore_keep, explored
+):
+    from dynst_cli.mask import exploring_sparsity, n_keep_for
+
+    assert n_keep_for(n, exploring_sparsity(n, sparsity, explore_keep)) == explored
+
+
+def _explored(epochs: int, **mask):
+    config = tiny_config(epochs=epochs)
+    config.mask.explore_keep = 1.5
+    for key, value in mask.items():
+        setattr(config.mask, key, value)
+    return config
+
+
+@pytest.mark.slow  # trains models
+def test_an_explored_keep_set_is_narrowed_by_elimination_when_drop_and_regrow_ends(
+    tmp_path, twelve_sensors
+):
+    rankings = []
+    for k in range(2):
+        summary = fit_run(twelve_sensors, tmp_path / f"run-{k}", _explored(4))
+        rankings.append((tmp_path / f"run-{k}" / "ranking.json").read_text())
+    history = json.loads((tmp_path / "run-0" / "history.json").read_text())
+    # 9 sensors once the ramp ends (1.5 x 6), then the 6 asked for in the frozen epoch.
+    assert history[0]["n_keep"] >= 9 and [h["n_keep"] for h in history[1:]] == [9, 6, 6]
+    assert history[2]["dropped"] >= 3 and history[3]["dropped"] == history[3]["regrown"] == 0
+    kept = [r for r in json.loads(rankings[0]) if r["kept_in_fit"]]
+    assert summary["n_keep"] == len(kept) == 6
+    assert rankings[0] == rankings[1]  # deterministic
+
+
+@pytest.mark.slow  # trains models
+def test_an_explored_keep_set_is_narrowed_even_in_the_last_epoch_and_within_the_constraints(
+    tmp_path, twelve_sensors
+):
+    from dynst_cli.selection import SitingConstraints
+
+    constraints = SitingConstraints(keep_ids=("s010", "s011"), exclude_ids=("s000",))
+    run = tmp_path / "run"
+    # Two epochs: drop-and-regrow ends in the last one, so no frozen epoch follows.
+    fit_run(twelve_sensors, run, _explored(2), constraints=constraints)
+    history = json.loads((run / "history.json").read_text())
+    assert history[-1]["n_keep"] == 6
+    kept = {
+        r["sensor_id"] for r in json.loads((run / "ranking.json").read_text()) if r["kept_in_fit"]
+    }
+    assert len(kept) == 6 and {"s010", "s011"} <= kept and "s000" not in kept

@@ -106,6 +106,13 @@ class MaskConfig:
     # are trained with before any is judged. 0 keeps the set drop-and-regrow left; off by default
     # because the settled sets ranked worse on three of four real archives (benchmarks/RESULTS.md).
     settle_share: float = 0.0
+    # Saliency criterion only: drop-and-regrow keeps this many times as many sensors as the
+    # sparsity asks for (at most all), and when it ends, iterative elimination as the final
+    # ranking's (saliency.settle_keep_set) brings them down to the asked count before the frozen-
+    # mask epochs train the model on it. The sensors a plan keeps are then chosen by the
+    # elimination, which measures each one on a model that reads all of them, rather than by the
+    # last updates of drop-and-regrow. 1 keeps the set drop-and-regrow leaves.
+    explore_keep: float = 1.0
     # What a dropped sensor promises when drop-and-regrow picks the sensors to regrow: "gate" (the
     # drop criterion's own signal at the sensor's gate) or "residual" (mask/residual.py: how much
     # of the loss's pull on the current forecasts the sensor's latest reading explains). "gate"
@@ -321,6 +328,7 @@ RULES = {
         "rank_period": Rule("str", choices=("train", "val")),
         "rank_retrain_epochs": Rule("float", 0.0, 100.0),
         "settle_share": Rule("float", 0.0, 100.0),
+        "explore_keep": Rule("float", 1.0, 100.0),
         "regrow_signal": Rule("str", choices=("gate", "residual")),
         "regrow_grace": Rule("int", 0),
         "rank_silent_last": Rule("bool"),

@@ -22,7 +22,7 @@ from dynst_cli.data import SensorData, load_dataset
 from dynst_cli.dense_cache import DenseReference, cache_root, dense_key, key_inputs, lookup, store
 from dynst_cli.errors import DynstError, InputError, UsageError
 from dynst_cli.evaluate import EVAL_BATCH, headline
-from dynst_cli.mask import check_keeps_some
+from dynst_cli.mask import check_keeps_some, n_keep_for
 from dynst_cli.mask.residual import ResidualProbe
 from dynst_cli.model import ForecastModel
 from dynst_cli.run import (
@@ -219,11 +219,13 @@ def final_ranking(prep: Prepared, config: FitConfig) -> Ranking:
 def settle_hook(prep: Prepared, config: FitConfig, select) -> Callable[[], np.ndarray] | None:
     """What `run_epochs` calls to settle the keep set when drop-and-regrow ends, if anything.
 
-    The candidates are measured on the windows of the final ranking and retrained on as its
+    It settles when `mask.settle_share` adds candidates or `mask.explore_keep` has drop-and-regrow
+    keep more sensors than the sparsity asks for; either way it ends at the asked count. The
+    candidates are measured on the windows of the final ranking and retrained on as its
     elimination is (`mask.rank_retrain_epochs`), on a stream of windows of their own.
     """
     mask = config.mask
-    if mask.drop_criterion != "saliency" or mask.settle_share <= 0:
+    if mask.drop_criterion != "saliency" or (mask.settle_share <= 0 and mask.explore_keep <= 1):
         return None
     retrain = None
     if mask.rank_retrain_epochs:
@@ -237,6 +239,7 @@ def settle_hook(prep: Prepared, config: FitConfig, select) -> Callable[[], np.nd
         mask.rank_pass_fraction,
         select,
         retrain,
+        n_keep_for(prep.model.gate.n_sensors, mask.sparsity),
     )
 
 

@@ -380,6 +380,7 @@ def settle_keep_set(
     pass_fraction: float,
     select: Callable[[np.ndarray, int], np.ndarray],
     retrain: Callable[[np.ndarray, int], None] | None = None,
+    n_target: int | None = None,
 ) -> np.ndarray:
     """The keep set re-decided by elimination from a wider set of candidates, shape (N,) bool.
 
@@ -387,35 +388,39 @@ def settle_keep_set(
     Here the candidates are the kept sensors plus the ``round(share * n_kept)`` dropped ones that
     are most salient at their regrow gate value (chosen through `select`, so an excluded sensor
     never is one); the model is trained with all of them on (`retrain(on, round)`), and then
-    eliminated from as the final ranking is (`_eliminate`, retraining between passes) until as
-    many are left as were kept. The weights stay as the retraining left them: they were trained on
-    sets that end at the one returned. The gate's keep vector, scores and ``dropped_at`` are left
-    as they were; the caller applies the result. The keep set chosen goes through `select`.
+    eliminated from as the final ranking is (`_eliminate`, retraining between passes) until
+    `n_target` are left (default: as many as were kept; `mask.explore_keep` asks for fewer). The
+    weights stay as the retraining left them: they were trained on sets that end at the one
+    returned. The gate's keep vector, scores and ``dropped_at`` are left as they were; the caller
+    applies the result. The keep set chosen goes through `select`.
     """
     gate = prep.model.gate
     keep = gate.keep.detach().cpu().numpy() > 0.5
     n, n_kept = keep.size, int(keep.sum())
+    n_target = n_kept if n_target is None else min(n_target, n_kept)
     n_extra = min(round(share * n_kept), n - n_kept)
-    if n_extra <= 0 or n_kept == 0:
+    if n_kept == 0 or (n_extra <= 0 and n_target == n_kept):
         return keep
+    idx = np.arange(n)
     with _gate_restored(gate):
-        saliency = measure_saliency(prep, starts, batch_size)  # dropped ones at their regrow value
-        idx = np.arange(n)
-        priority = np.lexsort((idx, -saliency, ~keep))  # kept first, each side most salient first
-        candidates = select(priority, n_kept + n_extra) | keep
-        _scores_at_regrow_value(gate, keep, candidates)
-        # Switched on here, not only by the retraining: without it (`rank_retrain_epochs: 0`)
-        # the first pass would read the dropped candidates through a closed gate, as zeros.
-        gate.set_keep(candidates, -1)
-        if retrain is not None:
-            retrain(candidates.copy(), 0)
+        candidates, priority = keep.copy(), np.lexsort((idx, ~keep))
+        if n_extra > 0:
+            saliency = measure_saliency(prep, starts, batch_size)  # dropped: at regrow value
+            priority = np.lexsort((idx, -saliency, ~keep))  # kept first, most salient first
+            candidates = select(priority, n_kept + n_extra) | keep
+            _scores_at_regrow_value(gate, keep, candidates)
+            # Switched on here, not only by the retraining: without it (`rank_retrain_epochs:
+            # 0`) the first pass would read the dropped candidates through a closed gate.
+            gate.set_keep(candidates, -1)
+            if retrain is not None:
+                retrain(candidates.copy(), 0)
         worth = np.zeros(n)
         eliminated = _eliminate(
-            prep, starts, batch_size, pass_fraction, candidates, worth, retrain, n_kept
+            prep, starts, batch_size, pass_fraction, candidates, worth, retrain, n_target
         )
         survivors = np.flatnonzero(candidates & ~np.isin(idx, eliminated))
         others = priority[~candidates[priority]]
-        return select(np.concatenate([survivors, eliminated, others]), n_kept)
+        return select(np.concatenate([survivors, eliminated, others]), n_target)
 
 
 def _select_forward(prep, starts, batch_size, fraction, keep: np.ndarray, worth) -> np.ndarray:

@@ -7,8 +7,9 @@
 3. drop-and-regrow at fixed sparsity: a cosine-annealed fraction of the kept sensors with the
    smallest |m| is swapped for the dropped sensors with the largest accumulated gradient of the
    loss with respect to their gate, until about 75 % of the steps;
-4. fine-tune with the mask frozen (`mask.settle_share`, off by default, first re-decides the keep
-   set by elimination with retraining from a wider set of candidates, `saliency.settle_keep_set`).
+4. fine-tune with the mask frozen. The keep set is first settled by elimination with retraining
+   (`saliency.settle_keep_set`) when drop-and-regrow kept more sensors than the sparsity asks for
+   (`mask.explore_keep`) or when a wider set of candidates is asked for (`mask.settle_share`).
 What a sensor is worth when it is dropped or regrown follows `mask.drop_criterion`: its saliency
 ``|g dL/dg|`` (the default) or its gate magnitude ``|m|``.
 Every choice of a keep set goes through `select` (siting constraints). Checkpoints are written every
@@ -43,6 +44,8 @@ from dynst_cli.mask import (
     SparsitySchedule,
     drop_and_regrow,
     dynst_loss,
+    exploring_sparsity,
+    n_keep_for,
     prune_to,
     regrow_init,
 )
@@ -315,19 +318,24 @@ def run_epochs(
     """The DynST schedule from `state` to the last epoch; `on_epoch` checkpoints and reports.
 
     `settle()`, when given, re-decides the keep set once, at the end of the epoch in which
-    drop-and-regrow ends, if frozen-mask epochs follow (`saliency.settle_keep_set`).
+    drop-and-regrow ends (`saliency.settle_keep_set`): if frozen-mask epochs follow, or in any
+    case when drop-and-regrow kept more sensors than the sparsity asks for (`mask.explore_keep`).
     """
     model, gate = prep.model, prep.model.gate
     forward_model = ddp_model or model
     total = config.train.epochs * steps_per_epoch(len(prep.splits["train"].window_starts), config)
-    schedule = SparsitySchedule.from_config(config.mask, total)
+    n_keep = n_keep_for(gate.n_sensors, config.mask.sparsity)
+    explored = exploring_sparsity(gate.n_sensors, config.mask.sparsity, config.mask.explore_keep)
+    if config.mask.drop_criterion != "saliency":  # only elimination by saliency narrows it
+        explored = config.mask.sparsity
+    schedule = SparsitySchedule.from_config(config.mask, total, explored)
     state.best = state.best or BestWeights()
     gate.dropout, gate.dropout_seed = config.mask.sensor_dropout, config.train.seed
     if config.mask.regrow_signal == "residual" and state.probe is None:
         state.probe = ResidualProbe(gate.n_sensors, prep.device)
     for epoch in range(state.epoch, config.train.epochs):
         losses, dropped, regrown = [], 0, 0
-        mask_final = schedule.target == 0.0 or state.step >= schedule.update_end
+        mask_final = config.mask.sparsity == 0.0 or state.step >= schedule.update_end
         for batch in epoch_batches(prep, config, epoch):
             phase = schedule.phase(state.step)
             if phase != "warmup" and state.dense is None:
@@ -356,13 +364,15 @@ def run_epochs(
                 d, r = update_mask(gate, schedule, state.step, select, config.mask, state)
                 dropped, regrown = dropped + d, regrown + r
             state.step += 1
-        settled = 0
+        switched_off = switched_on = 0
         updates_ended = not mask_final and state.step >= schedule.update_end
-        if settle and updates_ended and epoch + 1 < config.train.epochs:
-            settled = apply_settled(gate, settle, state.step - 1)
+        narrows = int(gate.keep.sum()) > n_keep
+        if settle and updates_ended and (epoch + 1 < config.train.epochs or narrows):
+            switched_off, switched_on = apply_settled(gate, settle, state.step - 1)
         state.epoch = epoch + 1
         val_mae = validation_mae(prep)
-        if mask_final:
+        # A keep set narrowed at the end of the last epoch has no frozen-mask epoch to consider.
+        if mask_final or (narrows and state.epoch == config.train.epochs):
             state.best.consider(model, val_mae, state.epoch)
         state.history.append(
             {
@@ -372,8 +382,8 @@ def run_epochs(
                 "loss": float(np.mean(losses)) if losses else float("nan"),
                 "sparsity": float(1 - gate.keep.mean()),
                 "n_keep": int(gate.keep.sum()),
-                "dropped": dropped + settled,
-                "regrown": regrown + settled,
+                "dropped": dropped + switched_off,
+                "regrown": regrown + switched_on,
                 "val_mae": val_mae,
             }
         )
@@ -385,8 +395,9 @@ def run_epochs(
     return state
 
 
-def apply_settled(gate, settle: Callable[[], np.ndarray], step: int) -> int:
-    """Switch the gate to the keep set `settle()` decides (rank 0's); returns the sensors swapped.
+def apply_settled(gate, settle: Callable[[], np.ndarray], step: int) -> tuple[int, int]:
+    """Switch the gate to the keep set `settle()` decides (rank 0's); returns how many sensors
+    were switched off and on.
 
     A sensor switched on restarts as a regrown one does (`switch_gate`).
     """
@@ -397,7 +408,7 @@ def apply_settled(gate, settle: Callable[[], np.ndarray], step: int) -> int:
     finally:
         gate.dropout = dropout
     new = switch_gate(gate, keep, new, step)
-    return int((new & ~keep).sum())
+    return int((keep & ~new).sum()), int((new & ~keep).sum())
 
 
 def validation_mae(prep: Prepared) -> float | None:

@@ -26,6 +26,14 @@ def n_keep_for(n_sensors: int, sparsity: float) -> int:
     return n_sensors - n_off_for(n_sensors, sparsity)
 
 
+def exploring_sparsity(n_sensors: int, sparsity: float, explore_keep: float) -> float:
+    """The sparsity drop-and-regrow works at: `explore_keep` times the sensors kept at `sparsity`
+    are on (at most all of them), so ``n_keep_for(n_sensors, result)`` is that count."""
+    n_keep = n_keep_for(n_sensors, sparsity)
+    n_explored = min(n_sensors, max(n_keep, round_half_up(explore_keep * n_keep)))
+    return (n_sensors - n_explored) / n_sensors
+
+
 def check_keeps_some(n_sensors: int, sparsity: float) -> int:
     """Sensors kept at `sparsity`, or a usage error when that would be none.
 

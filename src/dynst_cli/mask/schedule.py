@@ -70,10 +70,13 @@ class SparsitySchedule:
                 raise UsageError(f"{name} must be at least 0, got {getattr(self, name)}")
 
     @classmethod
-    def from_config(cls, mask_config: MaskConfig, total_steps: int) -> SparsitySchedule:
+    def from_config(
+        cls, mask_config: MaskConfig, total_steps: int, target: float | None = None
+    ) -> SparsitySchedule:
+        """The schedule of `mask_config`, ramping to `target` (default: its sparsity)."""
         return cls(
             total_steps=total_steps,
-            target=mask_config.sparsity,
+            target=mask_config.sparsity if target is None else target,
             warmup_frac=mask_config.warmup_frac,
             ramp_frac=mask_config.ramp_frac,
             update_end_frac=mask_config.update_end_frac,
