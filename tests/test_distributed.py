@@ -84,9 +84,15 @@ def _train_one_rank(rank: int, init_file: str, dataset: str, out: str, mask: dic
         torch.distributed.destroy_process_group()
 
 
-# The residual regrow signal is summed over ranks; the settling retrains on every rank alike.
+# The residual regrow signal is summed over ranks; the settling and the narrowing of an explored
+# keep set retrain on every rank alike.
 @pytest.mark.parametrize(
-    "mask", [{}, {"regrow_signal": "residual", "regrow_grace": 2, "settle_share": 1.0}]
+    "mask",
+    [
+        {},
+        {"regrow_signal": "residual", "regrow_grace": 2, "settle_share": 1.0},
+        {"explore_keep": 1.5},
+    ],
 )
 def test_every_rank_ends_with_the_same_mask_scores_and_weights(tmp_path, planted, mask):
     args = (str(tmp_path / "store"), str(planted[0]), str(tmp_path), mask)
