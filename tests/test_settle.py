@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -91,10 +92,13 @@ def test_an_excluded_sensor_is_never_a_candidate(fitted, monkeypatch):
 def test_settling_is_off_by_default_and_for_the_magnitude_criterion():
     from dynst_cli.fit import settle_hook
 
+    prep = SimpleNamespace(model=SimpleNamespace(gate=SimpleNamespace(n_sensors=12)))
     config = tiny_config()
-    assert settle_hook(None, config, _first_n) is None
+    assert settle_hook(prep, config, _first_n) is None
     config.mask.settle_share, config.mask.drop_criterion = 1.0, "magnitude"
-    assert settle_hook(None, config, _first_n) is None
+    assert settle_hook(prep, config, _first_n) is None
+    config.mask.settle_share, config.mask.explore_keep = 0.0, 1.5
+    assert settle_hook(prep, config, _first_n) is None
 
 
 @pytest.mark.slow  # trains models
@@ -164,6 +168,18 @@ def test_drop_and_regrow_keeps_explore_keep_times_the_asked_count_at_most_all(
     from dynst_cli.mask import exploring_sparsity, n_keep_for
 
     assert n_keep_for(n, exploring_sparsity(n, sparsity, explore_keep)) == explored
+
+
+@pytest.mark.parametrize(("criterion", "explored"), [("saliency", 9), ("magnitude", 6)])
+def test_only_the_saliency_criterion_widens_drop_and_regrow(criterion, explored):
+    # Only elimination by saliency narrows a wider set back to the asked count.
+    from dynst_cli.mask import n_keep_for
+    from dynst_cli.train import regrow_sparsity
+
+    config = tiny_config(epochs=1)
+    config.mask.sparsity, config.mask.explore_keep = 0.5, 1.5
+    config.mask.drop_criterion = criterion
+    assert n_keep_for(12, regrow_sparsity(config.mask, 12)) == explored
 
 
 def _explored(epochs: int, **mask):

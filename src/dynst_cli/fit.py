@@ -49,6 +49,7 @@ from dynst_cli.train import (
     finetune,
     make_optimizer,
     prepare,
+    regrow_sparsity,
     retrain_on,
     run_epochs,
     train_fixed,
@@ -224,8 +225,10 @@ def settle_hook(prep: Prepared, config: FitConfig, select) -> Callable[[], np.nd
     candidates are measured on the windows of the final ranking and retrained on as its
     elimination is (`mask.rank_retrain_epochs`), on a stream of windows of their own.
     """
-    mask = config.mask
-    if mask.drop_criterion != "saliency" or (mask.settle_share <= 0 and mask.explore_keep <= 1):
+    mask, n_sensors = config.mask, prep.model.gate.n_sensors
+    n_keep = n_keep_for(n_sensors, mask.sparsity)
+    narrows = n_keep_for(n_sensors, regrow_sparsity(mask, n_sensors)) > n_keep
+    if mask.drop_criterion != "saliency" or (mask.settle_share <= 0 and not narrows):
         return None
     retrain = None
     if mask.rank_retrain_epochs:
@@ -239,7 +242,7 @@ def settle_hook(prep: Prepared, config: FitConfig, select) -> Callable[[], np.nd
         mask.rank_pass_fraction,
         select,
         retrain,
-        n_keep_for(prep.model.gate.n_sensors, mask.sparsity),
+        n_keep,
     )
 
 

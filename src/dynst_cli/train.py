@@ -34,7 +34,7 @@ import numpy as np
 import torch
 
 from dynst_cli import distributed as dist
-from dynst_cli.config import FitConfig
+from dynst_cli.config import FitConfig, MaskConfig
 from dynst_cli.data import SensorData, StandardScaler, WindowSource, chronological_splits
 from dynst_cli.data.splits import Split
 from dynst_cli.errors import InputError, UsageError
@@ -305,6 +305,18 @@ def evaluate_on_main(prep: Prepared, names=("val", "test")) -> dict:
     return evaluate_splits(prep, names) if dist.is_main() else {}
 
 
+def regrow_sparsity(mask: MaskConfig, n_sensors: int) -> float:
+    """The sparsity drop-and-regrow works at.
+
+    `mask.explore_keep` widens it only under the saliency criterion, the one whose elimination
+    (`saliency.settle_keep_set`) narrows the set back to the asked count when drop-and-regrow ends;
+    under ``magnitude`` it is the asked sparsity.
+    """
+    if mask.drop_criterion != "saliency":
+        return mask.sparsity
+    return exploring_sparsity(n_sensors, mask.sparsity, mask.explore_keep)
+
+
 def run_epochs(
     prep: Prepared,
     config: FitConfig,
@@ -325,10 +337,9 @@ def run_epochs(
     forward_model = ddp_model or model
     total = config.train.epochs * steps_per_epoch(len(prep.splits["train"].window_starts), config)
     n_keep = n_keep_for(gate.n_sensors, config.mask.sparsity)
-    explored = exploring_sparsity(gate.n_sensors, config.mask.sparsity, config.mask.explore_keep)
-    if config.mask.drop_criterion != "saliency":  # only elimination by saliency narrows it
-        explored = config.mask.sparsity
-    schedule = SparsitySchedule.from_config(config.mask, total, explored)
+    schedule = SparsitySchedule.from_config(
+        config.mask, total, regrow_sparsity(config.mask, gate.n_sensors)
+    )
     state.best = state.best or BestWeights()
     gate.dropout, gate.dropout_seed = config.mask.sensor_dropout, config.train.seed
     if config.mask.regrow_signal == "residual" and state.probe is None:
