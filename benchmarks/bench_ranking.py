@@ -50,7 +50,9 @@ best-validation weights, the same rule for every row) and scored on the test spl
 One training of a keep set is noisy, and the best of four rivals is the luckiest of four, so
 every rival but random (already a mean of three keep sets), the default's three fits and their
 consensus (and those of the variants named by --thrice) are also trained with training seeds 1
-and 2, and the verdicts are read from the means as well.
+and 2, and the verdicts are read from the means as well. Every trained keep set is also scored
+on the validation period, and the default's verdict read there too: a cell lost on test but won
+on validation is one no evidence a fit sees could have decided otherwise.
 
 Also per archive: the mean pairwise Jaccard of the keep sets of the three single-seed fits of the
 consensus run and of the default's three seeds; on METR-LA the Jaccard of three consensus runs
@@ -206,20 +208,33 @@ def fit_job(name: str, variant: str, run: Path, recipe: Path, extra: list[str], 
 
 
 def score_job(name: str, recipe: Path, keep: list[int]) -> dict:
-    """Test metrics of a fresh backbone trained on the sensors `keep` (best-validation weights)."""
+    """Test and validation metrics of a fresh backbone trained on the sensors `keep`.
+
+    Trained as `dynst compare` trains a keep set (`train_fixed`, best-validation weights); the
+    validation MAE says whether a verdict on the test period could have been read before it.
+    """
     import torch
 
-    from dynst_cli.compare.runner import score_keep_set
     from dynst_cli.config import load_recipe
     from dynst_cli.data import load_dataset
+    from dynst_cli.evaluate import evaluate
+    from dynst_cli.train import train_fixed
 
     torch.set_num_threads(1)
     config = load_recipe(recipe)
     data = load_dataset(dataset_path(name), config.data.variables)
     mask = np.zeros(data.n_sensors, dtype=bool)
     mask[keep] = True
-    metrics, seconds = score_keep_set(data, config, mask)
-    return {"mae": metrics["mae"], "rmse": metrics["rmse"], "seconds": round(seconds, 1)}
+    started = time.perf_counter()
+    prep = train_fixed(data, config, mask)
+    split = {k: evaluate(prep.model, prep.source, prep.splits[k].window_starts, prep.scaler,
+                         prep.device) for k in ("test", "val")}  # fmt: skip
+    return {
+        "mae": split["test"]["mae"],
+        "rmse": split["test"]["rmse"],
+        "val_mae": split["val"]["mae"],
+        "seconds": round(time.perf_counter() - started, 1),
+    }
 
 
 def cached(path: Path, fn, *args) -> dict:
@@ -536,12 +551,13 @@ def trained_keys(key: str, s: float) -> list[str]:
     return [f"{key}@{s}", *(f"{key}-train-seed{k}@{s}" for k in SCORE_SEEDS)]
 
 
-def trained_mean(scores: dict, key: str, s: float) -> float | None:
-    """Mean test MAE of keep set `key` over training seeds 0 and SCORE_SEEDS (None if missing)."""
+def trained_mean(scores: dict, key: str, s: float, metric: str = "mae") -> float | None:
+    """Mean test MAE (`metric`: or ``val_mae``) of keep set `key` over training seeds 0 and
+    SCORE_SEEDS (None if missing; scores cached before the validation MAE was kept lack it)."""
     keys = trained_keys(key, s)
-    if not all(k in scores for k in keys):
+    if not all(metric in scores.get(k, {}) for k in keys):
         return None
-    return float(np.mean([scores[k]["mae"] for k in keys]))
+    return float(np.mean([scores[k][metric] for k in keys]))
 
 
 def trained_thrice(scores: dict, s: float, random_mae: float) -> dict:
@@ -562,6 +578,7 @@ def trained_thrice(scores: dict, s: float, random_mae: float) -> dict:
     best = min(rivals, key=rivals.get)
     out = {f"{m}_trained3": v for m, v in rivals.items()}
     out["best_rival_trained3"] = best
+    out.update(validation_verdicts(scores, s))
     for variant in SEEDED:
         dynst = [trained_mean(scores, f"dynst-{key}", s) for key in fit_seeds(variant)]
         consensus = trained_mean(scores, f"dynst-{variant}-consensus", s)
@@ -572,6 +589,33 @@ def trained_thrice(scores: dict, s: float, random_mae: float) -> dict:
                 out[f"{key}_trained3_vs_best"] = mae / rivals[best]
                 out[f"{key}_trained3_vs_random"] = mae / random_mae
     return out
+
+
+def validation_verdicts(scores: dict, s: float) -> dict:
+    """The trained-thrice verdict of the default on the validation period, beside the test's.
+
+    The same trainings as `trained_thrice`, read on the validation split: where DynST loses on
+    test but not on validation, no evidence a fit can see (it never reads the test period) would
+    have ranked otherwise. Empty when a score lacks its validation MAE.
+    """
+    val = {"random": _mean_or_none([scores.get(f"random-{k}@{s}", {}).get("val_mae")
+                                    for k in RANDOM_SEEDS])}  # fmt: skip
+    for method in RIVALS[1:]:
+        val[method] = trained_mean(scores, method, s, "val_mae")
+    fits = [trained_mean(scores, f"dynst-{key}", s, "val_mae") for key in fit_seeds(DEFAULT)]
+    dynst = _mean_or_none(fits)
+    if dynst is None or None in val.values():
+        return {}
+    best = min(val, key=val.get)
+    return {
+        "best_rival_val": best,
+        f"{DEFAULT}_val_vs_best": dynst / val[best],
+        f"{DEFAULT}_val_vs_random": dynst / val["random"],
+    }
+
+
+def _mean_or_none(values: list) -> float | None:
+    return None if None in values else float(np.mean(values))
 
 
 def stability(name: str, result: dict) -> dict:
@@ -650,6 +694,12 @@ def target_lines(results: dict, variant: str = DEFAULT) -> list[str]:
                 seeds += (
                     f", consensus / best {row[f'{variant}_consensus_trained3_vs_best']:.3f}, "
                     f"/ random {row[f'{variant}_consensus_trained3_vs_random']:.3f}"
+                )
+            if f"{variant}_val_vs_best" in row:
+                seeds += (
+                    f"; the same on the validation period: / best ({row['best_rival_val']}) "
+                    f"{row[f'{variant}_val_vs_best']:.3f}, / random "
+                    f"{row[f'{variant}_val_vs_random']:.3f}"
                 )
             lines.append(
                 f"- {name} S={s}: DynST ({variant}) / best rival ({row['best_rival']}) "
