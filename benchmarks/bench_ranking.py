@@ -43,8 +43,10 @@ best-validation weights, the same rule for every row) and scored on the test spl
   recipe's keep set comes from the final ranking's elimination with retraining), ``explore``
   (today's default with drop-and-regrow keeping 1.4 times the recipe's sensors and narrowing
   them to the recipe's count by elimination when it ends, ``mask.explore_keep: 1.4``),
-  the last twenty also fitted with seeds 1 and 2 (fit noise), and the consensus of the default's
-  three fit seeds (what ``fit --seeds 3`` ranks, from the saved fits) scored too;
+  ``error`` (today's default with drop-and-regrow regrowing the dropped sensors whose own
+  targets carry most of the training loss, ``mask.regrow_signal: error``, and the grace period),
+  the last twenty-one also fitted with seeds 1 and 2 (fit noise), and the consensus of the
+  default's three fit seeds (what ``fit --seeds 3`` ranks, from the saved fits) scored too;
 - the rivals: random (seeds 0, 1, 2), variance, QR, greedy.
 
 One training of a keep set is noisy, and the best of four rivals is the luckiest of four, so
@@ -94,7 +96,7 @@ VARIANTS = (
     "before", "magnitude", "saliency", "consensus", "dropout", "smoothed", "thirds", "forward",
     "trainwin", "retrain", "settle", "residual", "grace", "short", "long", "tenths", "silent",
     "joint", "centered", "available", "windowed", "occluded", "recent", "regrace", "loose",
-    "explore",
+    "explore", "error",
 )  # fmt: skip
 # Today's default: saliency, ranked by thirds on training windows, the model retrained between
 # the elimination passes (mask.rank_retrain_epochs: 0.25), the sensors silent in the validation
@@ -105,7 +107,7 @@ FIT_SEEDS = (1, 2)  # these variants are also fitted with these seeds (fit noise
 SEEDED = (
     "thirds", "forward", "trainwin", "retrain", "settle", "residual", "grace", "short", "long",
     "tenths", "silent", "joint", "centered", "available", "windowed", "occluded", "recent",
-    "regrace", "loose", "explore",
+    "regrace", "loose", "explore", "error",
 )  # fmt: skip
 REGROW_GRACE = 4  # the ``grace`` variant's mask.regrow_grace
 LOOSE_KEEP = 1.4  # the ``loose`` variant fits keeping this many times as many sensors
@@ -338,13 +340,18 @@ def fit_specs(name: str, before_src: str | None) -> list[tuple]:
     )
     # drop-and-regrow keeping EXPLORE_KEEP times the recipe's sensors, narrowed by elimination
     explore = write_recipe(here / "recipe-explore.yaml", name, mask={"explore_keep": EXPLORE_KEEP})
+    # regrow the dropped sensors whose own targets carry most of the loss, with a grace period
+    error = write_recipe(
+        here / "recipe-error.yaml", name,
+        mask={"regrow_signal": "error", "regrow_grace": REGROW_GRACE},
+    )  # fmt: skip
     seeded = (
         ("thirds", thirds), ("trainwin", trainwin), ("forward", forward), ("retrain", retrain),
         ("settle", settle), ("residual", residual), ("grace", grace), ("short", short),
         ("long", long), ("tenths", tenths), (DEFAULT, base),
         ("joint", joint), ("centered", centered), ("available", available),
         ("windowed", windowed), ("occluded", occluded), ("recent", recent),
-        ("regrace", regrace), ("loose", loose), ("explore", explore),
+        ("regrace", regrace), ("loose", loose), ("explore", explore), ("error", error),
     )  # fmt: skip
     for variant, recipe in seeded:
         specs.append((variant, variant, here / f"run-{variant}", recipe, [], src))

@@ -20,7 +20,7 @@ from dynst_cli.errors import UsageError
         ("mask", "regrow_alpha", 5, ["mask.regrow_alpha", "[0, 1]"]),
         ("mask", "settle_share", -0.5, ["mask.settle_share", "[0, 100]"]),
         ("mask", "explore_keep", 0.5, ["mask.explore_keep", "[1, 100]"]),
-        ("mask", "regrow_signal", "loss", ["mask.regrow_signal", "'gate' or 'residual'"]),
+        ("mask", "regrow_signal", "loss", ["mask.regrow_signal", "or 'error'"]),
         ("train", "finetune_epochs", -1, ["train.finetune_epochs", ">= 0"]),
         ("train", "epochs", True, ["--epochs (train.epochs)", "an integer"]),
         ("train", "dense_reference", "yes", ["train.dense_reference", "true or false"]),

@@ -84,13 +84,14 @@ def _train_one_rank(rank: int, init_file: str, dataset: str, out: str, mask: dic
         torch.distributed.destroy_process_group()
 
 
-# The residual regrow signal is summed over ranks; the settling and the narrowing of an explored
-# keep set retrain on every rank alike.
+# The residual and error regrow signals are summed over ranks; the settling and the narrowing of
+# an explored keep set retrain on every rank alike.
 @pytest.mark.parametrize(
     "mask",
     [
         {},
         {"regrow_signal": "residual", "regrow_grace": 2, "settle_share": 1.0},
+        {"regrow_signal": "error", "regrow_grace": 2},
         {"explore_keep": 1.5},
     ],
 )

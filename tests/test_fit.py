@@ -37,6 +37,7 @@ def test_run_keeps_exactly_the_target_count_and_ranks_every_sensor(fitted_run):
         {},
         {"sensor_dropout": 0.3, "signal_smoothing": 0.8},
         {"regrow_signal": "residual", "regrow_grace": 2, "settle_share": 1.0},
+        {"regrow_signal": "error", "regrow_grace": 2},
     ],
 )
 def test_resume_after_an_interruption_gives_the_same_run(tmp_path, planted, mask):
@@ -117,24 +118,27 @@ def test_constraints_hold_while_the_mask_learns(tmp_path, planted):
     assert len(kept) == n_keep_for(24, 0.5)
 
 
-def test_a_checkpoint_keeps_the_regrow_grace_and_the_residual_probe(tmp_path, planted):
+@pytest.mark.parametrize("signal", ["residual", "error"])
+def test_a_checkpoint_keeps_the_regrow_grace_and_the_regrow_probe(tmp_path, planted, signal):
     from dynst_cli.data import load_dataset
     from dynst_cli.fit import _restore, _save_checkpoint
-    from dynst_cli.mask.residual import ResidualProbe
+    from dynst_cli.mask.error import regrow_probe
     from dynst_cli.run import RunDir
     from dynst_cli.train import TrainState, make_optimizer, prepare
 
     config = tiny_config()
+    config.mask.regrow_signal = signal
     prep = prepare(load_dataset(planted[0]), config)
     optimizer = make_optimizer(prep.model, config)
     n = prep.model.gate.n_sensors
-    probe = ResidualProbe(n)
+    probe = regrow_probe(signal, n, "cpu")
     probe.total += torch.arange(n, dtype=torch.float64)
     probe.count = 3
     state = TrainState(epoch=2, step=40, probe=probe, grown_at=np.arange(n) % 5 - 1)
     run = RunDir(tmp_path / "run")
     run.path.mkdir()
     _save_checkpoint(run, prep, optimizer, state)
-    back = _restore(run, prep, optimizer)
+    back = _restore(run, prep, optimizer, config)
     assert back.grown_at.tolist() == state.grown_at.tolist()
+    assert type(back.probe) is type(probe)
     assert back.probe.count == 3 and torch.equal(back.probe.total, probe.total)

@@ -116,9 +116,10 @@ class MaskConfig:
     explore_keep: float = 1.0
     # What a dropped sensor promises when drop-and-regrow picks the sensors to regrow: "gate" (the
     # drop criterion's own signal at the sensor's gate) or "residual" (mask/residual.py: how much
-    # of the loss's pull on the current forecasts the sensor's latest reading explains). "gate"
-    # by default: "residual" keeps more of the planted drivers but did not rank the real
-    # archives better (benchmarks/RESULTS.md).
+    # of the loss's pull on the current forecasts the sensor's latest reading explains) or "error"
+    # (mask/error.py: the sensor's own share of the training loss, what reading it could take off
+    # at most). "gate" by default: "residual" keeps more of the planted drivers but did not rank
+    # the real archives better (benchmarks/RESULTS.md).
     regrow_signal: str = "gate"
     # Mask updates during which a sensor just regrown cannot be dropped again: the model has not
     # yet learned to read it, so its drop signal would be low at the next update whatever it is
@@ -330,7 +331,7 @@ RULES = {
         "rank_retrain_epochs": Rule("float", 0.0, 100.0),
         "settle_share": Rule("float", 0.0, 100.0),
         "explore_keep": Rule("float", 1.0, 100.0),
-        "regrow_signal": Rule("str", choices=("gate", "residual")),
+        "regrow_signal": Rule("str", choices=("gate", "residual", "error")),
         "regrow_grace": Rule("int", 0),
         "rank_silent_last": Rule("bool"),
         "weigh_by_availability": Rule("bool"),

@@ -23,7 +23,7 @@ from dynst_cli.dense_cache import DenseReference, cache_root, dense_key, key_inp
 from dynst_cli.errors import DynstError, InputError, UsageError
 from dynst_cli.evaluate import EVAL_BATCH, headline
 from dynst_cli.mask import check_keeps_some, n_keep_for
-from dynst_cli.mask.residual import ResidualProbe
+from dynst_cli.mask.error import regrow_probe
 from dynst_cli.model import ForecastModel
 from dynst_cli.run import (
     CHECKPOINT,
@@ -126,7 +126,7 @@ def _fit(dataset_path, run_path, config: FitConfig, resume, constraints, on_epoc
     optimizer = make_optimizer(prep.model, config)
     state = TrainState()
     if resume and run.file(CHECKPOINT).is_file():
-        state = _restore(run, prep, optimizer)
+        state = _restore(run, prep, optimizer, config)
         if dist.is_main():
             log(f"fit: resuming at epoch {state.epoch + 1} of {config.train.epochs}")
     else:
@@ -389,7 +389,7 @@ def _save_checkpoint(run: RunDir, prep: Prepared, optimizer, state: TrainState) 
     )
 
 
-def _restore(run: RunDir, prep: Prepared, optimizer) -> TrainState:
+def _restore(run: RunDir, prep: Prepared, optimizer, config: FitConfig) -> TrainState:
     ckpt = run.load_torch(CHECKPOINT)
     try:
         prep.model.load_state_dict(ckpt["model"])
@@ -402,7 +402,9 @@ def _restore(run: RunDir, prep: Prepared, optimizer) -> TrainState:
         grown_at = ckpt.get("grown_at")  # absent from checkpoints written before the grace
         state.grown_at = None if grown_at is None else grown_at.numpy()
         if ckpt.get("probe") is not None:  # absent from checkpoints written before the probe
-            state.probe = ResidualProbe(prep.model.gate.n_sensors, prep.device)
+            state.probe = regrow_probe(
+                config.mask.regrow_signal, prep.model.gate.n_sensors, prep.device
+            )
             state.probe.load(ckpt["probe"])
         return state
     except (KeyError, RuntimeError, ValueError) as exc:

@@ -49,6 +49,7 @@ from dynst_cli.mask import (
     prune_to,
     regrow_init,
 )
+from dynst_cli.mask.error import regrow_probe
 from dynst_cli.mask.loss import masked_mae
 from dynst_cli.mask.residual import ResidualProbe
 from dynst_cli.model import ForecastModel, backbone_spec, build_model
@@ -79,7 +80,7 @@ class TrainState:
     dense: dict | None = None  # val/test metrics of the dense model at the end of the warm-up
     best: BestWeights | None = None  # the best-validation epoch with the final mask so far
     signal: np.ndarray | None = None  # smoothed drop-and-regrow saliency (mask.signal_smoothing)
-    probe: ResidualProbe | None = None  # the residual regrow signal (mask.regrow_signal)
+    probe: ResidualProbe | None = None  # the residual or error regrow signal (mask.regrow_signal)
     grown_at: np.ndarray | None = None  # step each sensor was last regrown at, -1 never
 
 
@@ -342,8 +343,8 @@ def run_epochs(
     )
     state.best = state.best or BestWeights()
     gate.dropout, gate.dropout_seed = config.mask.sensor_dropout, config.train.seed
-    if config.mask.regrow_signal == "residual" and state.probe is None:
-        state.probe = ResidualProbe(gate.n_sensors, prep.device)
+    if state.probe is None:
+        state.probe = regrow_probe(config.mask.regrow_signal, gate.n_sensors, prep.device)
     for epoch in range(state.epoch, config.train.epochs):
         losses, dropped, regrown = [], 0, 0
         mask_final = config.mask.sparsity == 0.0 or state.step >= schedule.update_end
