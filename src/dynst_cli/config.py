@@ -119,7 +119,8 @@ class MaskConfig:
     # of the loss's pull on the current forecasts the sensor's latest reading explains) or "error"
     # (mask/error.py: the sensor's own share of the training loss, what reading it could take off
     # at most). "gate" by default: "residual" keeps more of the planted drivers but did not rank
-    # the real archives better (benchmarks/RESULTS.md).
+    # the real archives better, "error" moved them by less than the noise and kept fewer planted
+    # drivers (benchmarks/RESULTS.md).
     regrow_signal: str = "gate"
     # Mask updates during which a sensor just regrown cannot be dropped again: the model has not
     # yet learned to read it, so its drop signal would be low at the next update whatever it is
