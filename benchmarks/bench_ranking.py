@@ -220,8 +220,7 @@ def score_job(name: str, recipe: Path, keep: list[int]) -> dict:
 
     from dynst_cli.config import load_recipe
     from dynst_cli.data import load_dataset
-    from dynst_cli.evaluate import evaluate
-    from dynst_cli.train import train_fixed
+    from dynst_cli.train import evaluate_splits, train_fixed
 
     torch.set_num_threads(1)
     config = load_recipe(recipe)
@@ -230,8 +229,7 @@ def score_job(name: str, recipe: Path, keep: list[int]) -> dict:
     mask[keep] = True
     started = time.perf_counter()
     prep = train_fixed(data, config, mask)
-    split = {k: evaluate(prep.model, prep.source, prep.splits[k].window_starts, prep.scaler,
-                         prep.device) for k in ("test", "val")}  # fmt: skip
+    split = evaluate_splits(prep, ("test", "val"))
     return {
         "mae": split["test"]["mae"],
         "rmse": split["test"]["rmse"],

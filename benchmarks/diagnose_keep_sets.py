@@ -45,8 +45,7 @@ def train_and_score(name: str, recipe: Path, keep: list[int], seed: int, read: l
 
     from dynst_cli.config import load_recipe
     from dynst_cli.data import load_dataset
-    from dynst_cli.evaluate import evaluate
-    from dynst_cli.train import train_fixed
+    from dynst_cli.train import evaluate_splits, train_fixed
 
     torch.set_num_threads(1)
     config = load_recipe(recipe)
@@ -54,10 +53,8 @@ def train_and_score(name: str, recipe: Path, keep: list[int], seed: int, read: l
     data = load_dataset(dataset_path(name), config.data.variables)
     prep = train_fixed(data, config, _mask(data.n_sensors, keep))
     prep.model.gate.set_keep(_mask(data.n_sensors, read), step=-1)  # the others read as off
-    test, val = (
-        evaluate(prep.model, prep.source, prep.splits[k].window_starts, prep.scaler, prep.device)
-        for k in ("test", "val")
-    )
+    split = evaluate_splits(prep, ("test", "val"))
+    test, val = split["test"], split["val"]
     per_sensor = [np.nan if v is None else v for v in test["sensor_mae"]]
     return {"test": test["mae"], "val": val["mae"], "sensor": per_sensor}
 
