@@ -122,7 +122,7 @@ def test_constraints_hold_while_the_mask_learns(tmp_path, planted):
 def test_a_checkpoint_keeps_the_regrow_grace_and_the_regrow_probe(tmp_path, planted, signal):
     from dynst_cli.data import load_dataset
     from dynst_cli.fit import _restore, _save_checkpoint
-    from dynst_cli.mask.error import regrow_probe
+    from dynst_cli.mask.regrow_signals import regrow_probe
     from dynst_cli.run import RunDir
     from dynst_cli.train import TrainState, make_optimizer, prepare
 

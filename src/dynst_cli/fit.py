@@ -23,7 +23,7 @@ from dynst_cli.dense_cache import DenseReference, cache_root, dense_key, key_inp
 from dynst_cli.errors import DynstError, InputError, UsageError
 from dynst_cli.evaluate import EVAL_BATCH, headline
 from dynst_cli.mask import check_keeps_some, n_keep_for
-from dynst_cli.mask.error import regrow_probe
+from dynst_cli.mask.regrow_signals import regrow_probe
 from dynst_cli.model import ForecastModel
 from dynst_cli.run import (
     CHECKPOINT,

@@ -49,9 +49,9 @@ from dynst_cli.mask import (
     prune_to,
     regrow_init,
 )
-from dynst_cli.mask.error import regrow_probe
 from dynst_cli.mask.loss import masked_mae
-from dynst_cli.mask.residual import ResidualProbe
+from dynst_cli.mask.probe import RegrowProbe
+from dynst_cli.mask.regrow_signals import regrow_probe
 from dynst_cli.model import ForecastModel, backbone_spec, build_model
 
 FINETUNE_EPOCH_OFFSET = 10_000  # shuffling seeds of frozen-mask epochs, apart from the fit's
@@ -80,7 +80,7 @@ class TrainState:
     dense: dict | None = None  # val/test metrics of the dense model at the end of the warm-up
     best: BestWeights | None = None  # the best-validation epoch with the final mask so far
     signal: np.ndarray | None = None  # smoothed drop-and-regrow saliency (mask.signal_smoothing)
-    probe: ResidualProbe | None = None  # the residual or error regrow signal (mask.regrow_signal)
+    probe: RegrowProbe | None = None  # the residual or error regrow signal (mask.regrow_signal)
     grown_at: np.ndarray | None = None  # step each sensor was last regrown at, -1 never
 
 
@@ -173,7 +173,7 @@ def epoch_batches(prep: Prepared, config: FitConfig, epoch: int):
 
 
 def train_step(model, optimizer, batch, gate, l1_lambda: float, probe=None) -> float:
-    """One optimiser step; `probe` (a `ResidualProbe`), when given, reads the step's forecast
+    """One optimiser step; `probe` (a `RegrowProbe`), when given, reads the step's forecast
     to score the sensors that are off."""
     model.train()
     pred = model(batch.x, batch.tod, batch.dow)

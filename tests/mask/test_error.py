@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from dynst_cli.mask.error import ErrorProbe, regrow_probe
+from dynst_cli.mask.error import ErrorProbe
 from dynst_cli.mask.loss import masked_mae
+from dynst_cli.mask.regrow_signals import regrow_probe
 from dynst_cli.mask.residual import ResidualProbe
 
 

@@ -9,17 +9,17 @@ sampling), read from the model's own errors. Per batch and sensor, the sum of ``
 its observed targets divided by the batch's count of observed targets: the sensor's share of the
 masked MAE, so a sensor that rarely reports carries little however large its errors. It needs
 only the forward pass the training step already made, summed over the update interval (and over
-ranks) as `ResidualProbe` does.
+ranks) by `RegrowProbe`.
 """
 
 from __future__ import annotations
 
 import torch
 
-from dynst_cli.mask.residual import ResidualProbe
+from dynst_cli.mask.probe import RegrowProbe
 
 
-class ErrorProbe(ResidualProbe):
+class ErrorProbe(RegrowProbe):
     """Accumulates each dropped sensor's share of the training loss between two mask updates."""
 
     @torch.no_grad()
@@ -34,9 +34,3 @@ class ErrorProbe(ResidualProbe):
             share = torch.where(off.to(share.device).bool(), share, 0.0)
         self.total += share.to(self.total.device)
         self.count += 1
-
-
-def regrow_probe(signal: str, n_sensors: int, device) -> ResidualProbe | None:
-    """The probe `mask.regrow_signal` reads dropped sensors with; None for the gate's signal."""
-    probes = {"residual": ResidualProbe, "error": ErrorProbe}
-    return probes[signal](n_sensors, device) if signal in probes else None

@@ -17,24 +17,20 @@ every forecast: what a sensor could take off the loss once the model reads it. T
 residual itself, so that the signal weighs targets as the MAE does and a few large errors (a
 pollution episode) do not decide it. It needs only the forward pass the training step already
 made (`add` after each step), costs one ``N_off x N`` product per batch for the sensors that are
-off, and is summed over the update interval (and over ranks).
+off, and is summed over the update interval (and over ranks) by `RegrowProbe`.
 """
 
 from __future__ import annotations
 
 import torch
 
-from dynst_cli import distributed as dist
+from dynst_cli.mask.probe import RegrowProbe
 
 COLUMN_CHUNK = 2048  # targets per block of the covariance product, to bound its memory
 
 
-class ResidualProbe:
+class ResidualProbe(RegrowProbe):
     """Accumulates the residual signal of every sensor between two mask updates."""
-
-    def __init__(self, n_sensors: int, device: torch.device | str = "cpu"):
-        self.total = torch.zeros(n_sensors, dtype=torch.float64, device=device)
-        self.count = 0
 
     @torch.no_grad()
     def add(self, x, y, pred, observed, off: torch.Tensor | None = None) -> None:
@@ -66,21 +62,3 @@ class ResidualProbe:
         per_sensor = per_value.reshape(-1, n_channels).sum(dim=1).double()
         self.total[sensors.to(self.total.device)] += per_sensor.to(self.total.device)
         self.count += 1
-
-    def scores(self):
-        """Mean signal per batch of the interval, summed over ranks (numpy, shape (N,))."""
-        total = dist.all_reduce_sum(self.total.clone())
-        count = dist.all_reduce_sum(torch.tensor([float(self.count)], device=total.device))
-        return (total / count.clamp_min(1.0)).cpu().numpy()
-
-    def reset(self) -> None:
-        self.total.zero_()
-        self.count = 0
-
-    def state(self) -> dict:
-        return {"total": self.total.cpu(), "count": self.count}
-
-    def load(self, state: dict | None) -> None:
-        if state:
-            self.total.copy_(state["total"])
-            self.count = int(state["count"])
