@@ -210,26 +210,36 @@ def fit_job(name: str, variant: str, run: Path, recipe: Path, extra: list[str], 
     }
 
 
-def score_job(name: str, recipe: Path, keep: list[int]) -> dict:
-    """Test and validation metrics of a fresh backbone trained on the sensors `keep`.
+def keep_mask(n: int, indices) -> np.ndarray:
+    mask = np.zeros(n, dtype=bool)
+    mask[list(indices)] = True
+    return mask
 
-    Trained as `dynst compare` trains a keep set (`train_fixed`, best-validation weights); the
-    validation MAE says whether a verdict on the test period could have been read before it.
-    """
+
+def train_keep_set(name: str, recipe: Path, keep: list[int], seed: int | None = None):
+    """A fresh backbone trained on the sensors `keep` as `dynst compare` trains a keep set
+    (`train_fixed`, best-validation weights), on one thread; `seed` replaces the recipe's."""
     import torch
 
     from dynst_cli.config import load_recipe
     from dynst_cli.data import load_dataset
-    from dynst_cli.train import evaluate_splits, train_fixed
+    from dynst_cli.train import train_fixed
 
     torch.set_num_threads(1)
     config = load_recipe(recipe)
+    if seed is not None:
+        config.train.seed = seed
     data = load_dataset(dataset_path(name), config.data.variables)
-    mask = np.zeros(data.n_sensors, dtype=bool)
-    mask[keep] = True
+    return train_fixed(data, config, keep_mask(data.n_sensors, keep))
+
+
+def score_job(name: str, recipe: Path, keep: list[int]) -> dict:
+    """Test and validation metrics of a fresh backbone trained on the sensors `keep`; the
+    validation MAE says whether a verdict on the test period could have been read before it."""
+    from dynst_cli.train import evaluate_splits
+
     started = time.perf_counter()
-    prep = train_fixed(data, config, mask)
-    split = evaluate_splits(prep, ("test", "val"))
+    split = evaluate_splits(train_keep_set(name, recipe, keep), ("test", "val"))
     return {
         "mae": split["test"]["mae"],
         "rmse": split["test"]["rmse"],
@@ -252,139 +262,121 @@ def cached(path: Path, fn, *args) -> dict:
 # ------------------------------------------------------------------------------- orchestration
 
 
-def fit_specs(name: str, before_src: str | None) -> list[tuple]:
-    """(key, variant, run, recipe, extra flags, sources) of every fit of the archive."""
+# What each variant changes in the archive's recipe, {section: {key: value}}. The variants
+# measured before the final ranking retrained the model between its passes, went from fifths to
+# thirds and from the validation windows to the training windows, keep those settings; every
+# variant measured before the sensors silent in the validation period were ranked last keeps them
+# where the saliency put them (the cached fits were made so).
+LOUD = {"rank_silent_last": False}
+UNCHANGED = {"rank_retrain_epochs": 0.0, **LOUD}
+VAL = {"rank_period": "val", **UNCHANGED}
+FIFTHS = {"rank_pass_fraction": 0.2, **VAL}
+GRACED = {"regrow_signal": "residual", "regrow_grace": REGROW_GRACE}
+UNSEEDED = ("magnitude", "saliency", "dropout", "smoothed")  # fitted with seed 0 only
+GWNET_VARIANTS = (
+    "saliency", "dropout", "smoothed", "thirds", "forward", "trainwin", "retrain", "residual",
+    "grace", DEFAULT,
+)  # fmt: skip
+
+
+def variant_overrides(name: str) -> dict[str, dict]:
+    """The recipe overrides of every variant on the archive `name`, in the order they are fitted."""
     from dynst_cli.config import FitConfig
 
+    defaults = FitConfig()
+    epochs = recipe_dict(name).get("train", {}).get("epochs", defaults.train.epochs)
+    sparsity = recipe_dict(name).get("mask", {}).get("sparsity", defaults.mask.sparsity)
+    masks = {
+        "magnitude": {"drop_criterion": "magnitude", **FIFTHS},
+        "saliency": FIFTHS,
+        "dropout": {"sensor_dropout": SENSOR_DROPOUT, **FIFTHS},
+        "smoothed": {"signal_smoothing": SIGNAL_SMOOTHING, **FIFTHS},
+        "thirds": VAL,
+        "trainwin": UNCHANGED,
+        "forward": {"rank_kept_by": "forward", **VAL},
+        "retrain": LOUD,
+        "settle": {"settle_share": SETTLE_SHARE, **LOUD},
+        "residual": {"regrow_signal": "residual", **LOUD},
+        "grace": {**GRACED, **LOUD},
+        # the default method of its day with half and twice the archive's epochs: what the fit's
+        # budget does
+        "short": LOUD,
+        "long": LOUD,
+        # passes by tenths with the same retraining in all (0.25 epochs over log(1/0.9) /
+        # log(1.5) as many passes): each pass settles fewer sensors, so redundant ones are less
+        # often removed together before the retraining shows what the others carried
+        "tenths": {"rank_pass_fraction": 0.1, "rank_retrain_epochs": TENTHS_RETRAIN, **LOUD},
+        DEFAULT: {},
+        # each elimination pass switches off the sensors that cost least together (second order)
+        "joint": {"rank_kept_by": "joint"},
+        # the saliency of a sensor's departure from its mean input rather than of its input
+        "centered": {"saliency_baseline": "mean"},
+        # the saliency per step a sensor reported in, times its reporting share in validation
+        "available": {"weigh_by_availability": True},
+        # each window's first-order loss change in magnitude, then summed over the batch
+        "windowed": {"saliency_abs": "window"},
+        # each elimination pass measures the loss with each sensor switched off
+        "occluded": {"rank_kept_by": "occlusion"},
+        # the saliency as measured, times each sensor's reporting share in validation
+        "recent": {"weigh_by_availability": True, "availability_weight": "recent"},
+        # the residual regrow signal with a grace period, beside today's silent sensors last
+        "regrace": GRACED,
+        # drop-and-regrow keeping LOOSE_KEEP times the recipe's sensors, so that every keep set
+        # the benchmark reads, the recipe's own included, comes from the final ranking's
+        # elimination
+        "loose": {"sparsity": 1 - LOOSE_KEEP * (1 - sparsity)},
+        # drop-and-regrow keeping EXPLORE_KEEP times the recipe's sensors, narrowed by elimination
+        "explore": {"explore_keep": EXPLORE_KEEP},
+        # regrow the dropped sensors whose own targets carry most of the loss, with a grace period
+        "error": {"regrow_signal": "error", "regrow_grace": REGROW_GRACE},
+    }
+    out = {variant: {"mask": mask} if mask else {} for variant, mask in masks.items()}
+    out["short"]["train"] = {"epochs": max(2, epochs // 2)}
+    out["long"]["train"] = {"epochs": 2 * epochs}
+    return out
+
+
+def fit_specs(name: str, before_src: str | None) -> list[tuple]:
+    """(key, variant, run, recipe, extra flags, sources) of every fit of the archive."""
     here, src = OUT / name, str(REPO / "src")
-    base = write_recipe(here / "recipe.yaml", name)
-    # The variants measured before the final ranking retrained the model between its passes, went
-    # from fifths to thirds, and from the validation windows to the training windows
-    # Every variant measured before the sensors silent in the validation period were ranked last
-    # keeps them where the saliency put them (the cached fits were made so)
-    loud = {"rank_silent_last": False}
-    unchanged = {"rank_retrain_epochs": 0.0, **loud}
-    val = {"rank_period": "val", **unchanged}
-    fifths = {"rank_pass_fraction": 0.2, **val}
-    saliency = write_recipe(here / "recipe-saliency.yaml", name, mask=fifths)
-    magnitude = write_recipe(
-        here / "recipe-magnitude.yaml", name, mask={"drop_criterion": "magnitude", **fifths}
-    )
-    dropout = write_recipe(
-        here / "recipe-dropout.yaml", name, mask={"sensor_dropout": SENSOR_DROPOUT, **fifths}
-    )
-    smooth = write_recipe(
-        here / "recipe-smoothed.yaml", name, mask={"signal_smoothing": SIGNAL_SMOOTHING, **fifths}
-    )
+    overrides = variant_overrides(name)
+    recipes = {
+        variant: write_recipe(
+            here / ("recipe.yaml" if variant == DEFAULT else f"recipe-{variant}.yaml"),
+            name,
+            **changes,
+        )
+        for variant, changes in overrides.items()
+    }
     specs = [
-        ("magnitude", "magnitude", here / "run-magnitude", magnitude, [], src),
-        ("saliency", "saliency", here / "run-saliency", saliency, [], src),
-        ("consensus", "consensus", here / "run-consensus", saliency, ["--seeds", "3"], src),
-        ("dropout", "dropout", here / "run-dropout", dropout, [], src),
-        ("smoothed", "smoothed", here / "run-smoothed", smooth, [], src),
+        (variant, variant, here / f"run-{variant}", recipes[variant], [], src)
+        for variant in UNSEEDED
     ]
-    thirds = write_recipe(here / "recipe-thirds.yaml", name, mask=val)
-    forward = write_recipe(
-        here / "recipe-forward.yaml", name, mask={"rank_kept_by": "forward", **val}
-    )
-    trainwin = write_recipe(here / "recipe-trainwin.yaml", name, mask=unchanged)
-    retrain = write_recipe(here / "recipe-retrain.yaml", name, mask=loud)
-    settle = write_recipe(
-        here / "recipe-settle.yaml", name, mask={"settle_share": SETTLE_SHARE, **loud}
-    )
-    residual = write_recipe(
-        here / "recipe-residual.yaml", name, mask={"regrow_signal": "residual", **loud}
-    )
-    graced_silent = {"regrow_signal": "residual", "regrow_grace": REGROW_GRACE}
-    graced = {**graced_silent, **loud}
-    grace = write_recipe(here / "recipe-grace.yaml", name, mask=graced)
-    # the default method with half and twice the archive's epochs: what the fit's budget does
-    epochs = recipe_dict(name).get("train", {}).get("epochs", FitConfig().train.epochs)
-    short = write_recipe(
-        here / "recipe-short.yaml", name, train={"epochs": max(2, epochs // 2)}, mask=loud
-    )
-    long = write_recipe(here / "recipe-long.yaml", name, train={"epochs": 2 * epochs}, mask=loud)
-    # passes by tenths with the same retraining in all (0.25 epochs over log(1/0.9) / log(1.5)
-    # as many passes): each pass settles fewer sensors, so redundant ones are less often
-    # removed together before the retraining shows what the others carried
-    tenths = write_recipe(
-        here / "recipe-tenths.yaml", name,
-        mask={"rank_pass_fraction": 0.1, "rank_retrain_epochs": TENTHS_RETRAIN, **loud},
-    )  # fmt: skip
-    # each elimination pass switches off the sensors that cost least together (second order)
-    joint = write_recipe(here / "recipe-joint.yaml", name, mask={"rank_kept_by": "joint"})
-    # the saliency of a sensor's departure from its mean input rather than of its input
-    centered = write_recipe(here / "recipe-centered.yaml", name, mask={"saliency_baseline": "mean"})
-    # the saliency per step a sensor reported in, times its reporting share in validation
-    available = write_recipe(
-        here / "recipe-available.yaml", name, mask={"weigh_by_availability": True}
-    )
-    # each window's first-order loss change in magnitude, then summed over the batch
-    windowed = write_recipe(here / "recipe-windowed.yaml", name, mask={"saliency_abs": "window"})
-    # each elimination pass measures the loss with each sensor switched off instead of estimating
-    occluded = write_recipe(here / "recipe-occluded.yaml", name, mask={"rank_kept_by": "occlusion"})
-    # the saliency as measured, times each sensor's reporting share in validation
-    recent = write_recipe(
-        here / "recipe-recent.yaml", name,
-        mask={"weigh_by_availability": True, "availability_weight": "recent"},
-    )  # fmt: skip
-    # the residual regrow signal with a grace period, now beside today's silent sensors last
-    regrace = write_recipe(here / "recipe-regrace.yaml", name, mask=graced_silent)
-    # drop-and-regrow keeping LOOSE_KEEP times the recipe's sensors, so that every keep set the
-    # benchmark reads, the recipe's own included, comes from the final ranking's elimination
-    sparsity = recipe_dict(name).get("mask", {}).get("sparsity", FitConfig().mask.sparsity)
-    loose = write_recipe(
-        here / "recipe-loose.yaml", name, mask={"sparsity": 1 - LOOSE_KEEP * (1 - sparsity)}
-    )
-    # drop-and-regrow keeping EXPLORE_KEEP times the recipe's sensors, narrowed by elimination
-    explore = write_recipe(here / "recipe-explore.yaml", name, mask={"explore_keep": EXPLORE_KEEP})
-    # regrow the dropped sensors whose own targets carry most of the loss, with a grace period
-    error = write_recipe(
-        here / "recipe-error.yaml", name,
-        mask={"regrow_signal": "error", "regrow_grace": REGROW_GRACE},
-    )  # fmt: skip
-    seeded = (
-        ("thirds", thirds), ("trainwin", trainwin), ("forward", forward), ("retrain", retrain),
-        ("settle", settle), ("residual", residual), ("grace", grace), ("short", short),
-        ("long", long), ("tenths", tenths), (DEFAULT, base),
-        ("joint", joint), ("centered", centered), ("available", available),
-        ("windowed", windowed), ("occluded", occluded), ("recent", recent),
-        ("regrace", regrace), ("loose", loose), ("explore", explore), ("error", error),
-    )  # fmt: skip
-    for variant, recipe in seeded:
-        specs.append((variant, variant, here / f"run-{variant}", recipe, [], src))
+    specs.insert(2, ("consensus", "consensus", here / "run-consensus", recipes["saliency"],
+                     ["--seeds", "3"], src))  # fmt: skip
+    for variant in (v for v in overrides if v not in UNSEEDED):
+        specs.append((variant, variant, here / f"run-{variant}", recipes[variant], [], src))
         specs += [
-            (f"{variant}-seed{k}", variant, here / f"run-{variant}-seed{k}", recipe,
+            (f"{variant}-seed{k}", variant, here / f"run-{variant}-seed{k}", recipes[variant],
              ["--seed", str(k)], src)
             for k in FIT_SEEDS
         ]  # fmt: skip
     if before_src:
         old = write_recipe(here / "recipe-before.yaml", name)
-        old_recipe = yaml.safe_load(old.read_text())
-        old.write_text(yaml.safe_dump(old_recipe))
         specs.insert(0, ("before", "before", here / "run-before", old, [], before_src))
     if name == "metr-la":  # consensus stability: three consensus runs on disjoint seed sets
         for first in (3, 6):
             specs.append(
                 (f"consensus-seed{first}", "consensus", here / f"run-consensus-seed{first}",
-                 saliency, ["--seeds", "3", "--seed", str(first)], src)
+                 recipes["saliency"], ["--seeds", "3", "--seed", str(first)], src)
             )  # fmt: skip
     if name == "planted" and os.environ.get("BENCH_GWNET") == "1":
-        gwnet = {"backbone": "gwnet"}
-        for variant, mask in (
-            ("saliency", fifths),
-            ("dropout", {"sensor_dropout": SENSOR_DROPOUT, **fifths}),
-            ("smoothed", {"signal_smoothing": SIGNAL_SMOOTHING, **fifths}),
-            ("thirds", val),
-            ("forward", {"rank_kept_by": "forward", **val}),
-            ("trainwin", unchanged),
-            ("retrain", loud),
-            ("residual", {"regrow_signal": "residual", **loud}),
-            ("grace", {"regrow_signal": "residual", "regrow_grace": REGROW_GRACE, **loud}),
-            (DEFAULT, {}),
-        ):
+        for variant in GWNET_VARIANTS:
             key = f"{variant}-gwnet"
-            recipe = write_recipe(here / f"recipe-{key}.yaml", name, model=gwnet, mask=mask)
+            recipe = write_recipe(
+                here / f"recipe-{key}.yaml", name, model={"backbone": "gwnet"},
+                mask=overrides[variant].get("mask", {}),
+            )  # fmt: skip
             specs.append((key, variant, here / f"run-{key}", recipe, [], src))
     return specs
 

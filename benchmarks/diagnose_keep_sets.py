@@ -33,7 +33,14 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _bench import stamp, stamp_lines  # noqa: E402
 from _measure import RESULTS  # noqa: E402
-from bench_ranking import DEFAULT, OUT, dataset_path, n_keep  # noqa: E402
+from bench_ranking import (  # noqa: E402
+    DEFAULT,
+    OUT,
+    dataset_path,
+    keep_mask,
+    n_keep,
+    train_keep_set,
+)
 
 GROUPS = ("both", "dynst only", "rival only", "neither")
 
@@ -41,28 +48,14 @@ GROUPS = ("both", "dynst only", "rival only", "neither")
 def train_and_score(name: str, recipe: Path, keep: list[int], seed: int, read: list[int]) -> dict:
     """Test MAE per sensor and overall, and validation MAE, of a fresh backbone trained on `keep`
     and reading only the sensors `read` (a subset of `keep`) when it is scored."""
-    import torch
+    from dynst_cli.train import evaluate_splits
 
-    from dynst_cli.config import load_recipe
-    from dynst_cli.data import load_dataset
-    from dynst_cli.train import evaluate_splits, train_fixed
-
-    torch.set_num_threads(1)
-    config = load_recipe(recipe)
-    config.train.seed = seed
-    data = load_dataset(dataset_path(name), config.data.variables)
-    prep = train_fixed(data, config, _mask(data.n_sensors, keep))
-    prep.model.gate.set_keep(_mask(data.n_sensors, read), step=-1)  # the others read as off
+    prep = train_keep_set(name, recipe, keep, seed)
+    prep.model.gate.set_keep(keep_mask(prep.model.gate.n_sensors, read), step=-1)  # others off
     split = evaluate_splits(prep, ("test", "val"))
     test, val = split["test"], split["val"]
     per_sensor = [np.nan if v is None else v for v in test["sensor_mae"]]
     return {"test": test["mae"], "val": val["mae"], "sensor": per_sensor}
-
-
-def _mask(n: int, indices: list[int]) -> np.ndarray:
-    mask = np.zeros(n, dtype=bool)
-    mask[indices] = True
-    return mask
 
 
 def reporting_shares(name: str, recipe: Path) -> dict[str, np.ndarray]:
