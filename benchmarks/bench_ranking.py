@@ -96,7 +96,7 @@ VARIANTS = (
     "before", "magnitude", "saliency", "consensus", "dropout", "smoothed", "thirds", "forward",
     "trainwin", "retrain", "settle", "residual", "grace", "short", "long", "tenths", "silent",
     "joint", "centered", "available", "windowed", "occluded", "recent", "regrace", "loose",
-    "explore", "error",
+    "explore", "error", "brief",
 )  # fmt: skip
 # Today's default: saliency, ranked by thirds on training windows, the model retrained between
 # the elimination passes (mask.rank_retrain_epochs: 0.25), the sensors silent in the validation
@@ -107,7 +107,7 @@ FIT_SEEDS = (1, 2)  # these variants are also fitted with these seeds (fit noise
 SEEDED = (
     "thirds", "forward", "trainwin", "retrain", "settle", "residual", "grace", "short", "long",
     "tenths", "silent", "joint", "centered", "available", "windowed", "occluded", "recent",
-    "regrace", "loose", "explore", "error",
+    "regrace", "loose", "explore", "error", "brief",
 )  # fmt: skip
 REGROW_GRACE = 4  # the ``grace`` variant's mask.regrow_grace
 LOOSE_KEEP = 1.4  # the ``loose`` variant fits keeping this many times as many sensors
@@ -329,10 +329,14 @@ def variant_overrides(name: str) -> dict[str, dict]:
         "explore": {"explore_keep": EXPLORE_KEEP},
         # regrow the dropped sensors whose own targets carry most of the loss, with a grace period
         "error": {"regrow_signal": "error", "regrow_grace": REGROW_GRACE},
+        # today's default with a third of the archive's epochs: the consensus of three such fits
+        # costs about what one default fit costs
+        "brief": {},
     }
     out = {variant: {"mask": mask} if mask else {} for variant, mask in masks.items()}
     out["short"]["train"] = {"epochs": max(2, epochs // 2)}
     out["long"]["train"] = {"epochs": 2 * epochs}
+    out["brief"]["train"] = {"epochs": max(2, round(epochs / 3))}
     return out
 
 
