@@ -283,9 +283,9 @@ def variant_overrides(name: str) -> dict[str, dict]:
     """The recipe overrides of every variant on the archive `name`, in the order they are fitted."""
     from dynst_cli.config import FitConfig
 
-    defaults = FitConfig()
-    epochs = recipe_dict(name).get("train", {}).get("epochs", defaults.train.epochs)
-    sparsity = recipe_dict(name).get("mask", {}).get("sparsity", defaults.mask.sparsity)
+    defaults, recipe = FitConfig(), recipe_dict(name)
+    epochs = recipe.get("train", {}).get("epochs", defaults.train.epochs)
+    sparsity = recipe.get("mask", {}).get("sparsity", defaults.mask.sparsity)
     masks = {
         "magnitude": {"drop_criterion": "magnitude", **FIFTHS},
         "saliency": FIFTHS,
@@ -356,8 +356,8 @@ def fit_specs(name: str, before_src: str | None) -> list[tuple]:
         (variant, variant, here / f"run-{variant}", recipes[variant], [], src)
         for variant in UNSEEDED
     ]
-    specs.insert(2, ("consensus", "consensus", here / "run-consensus", recipes["saliency"],
-                     ["--seeds", "3"], src))  # fmt: skip
+    specs.append(("consensus", "consensus", here / "run-consensus", recipes["saliency"],
+                  ["--seeds", "3"], src))  # fmt: skip
     for variant in (v for v in overrides if v not in UNSEEDED):
         specs.append((variant, variant, here / f"run-{variant}", recipes[variant], [], src))
         specs += [

@@ -81,9 +81,7 @@ def keep_sets(name: str, rival: str, sparsity: float) -> dict[str, np.ndarray]:
     rivals = json.loads((here / "rivals.json").read_text())
     n = len(fit["order"])
     k = n_keep(n, sparsity)
-    dynst, other = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
-    dynst[fit["order"][:k]] = True
-    other[rivals[rival][:k]] = True
+    dynst, other = keep_mask(n, fit["order"][:k]), keep_mask(n, rivals[rival][:k])
     return {"dynst": dynst, rival: other, "core": dynst & other}
 
 

@@ -42,9 +42,9 @@ def driver_correlations(values: np.ndarray, splits: dict, n_drivers: int) -> dic
 
 def kept_per_group(run: Path, follows: np.ndarray) -> np.ndarray:
     """Sensors of each driver's group in the checkpoint's keep vector."""
-    import torch
+    from dynst_cli.run import CHECKPOINT, RunDir
 
-    keep = torch.load(run / "checkpoint.pt", weights_only=False)["model"]["gate.keep"]
+    keep = RunDir(run).load_torch(CHECKPOINT)["model"]["gate.keep"]
     return np.bincount(follows[keep.numpy() > 0.5], minlength=follows.max() + 1)
 
 
@@ -108,7 +108,7 @@ def main() -> None:
     import torch
 
     from dynst_cli.config import load_recipe
-    from dynst_cli.data import chronological_splits, load_dataset
+    from dynst_cli.data import chronological_splits
     from synthetic import planted_network
 
     torch.set_num_threads(1)
@@ -118,8 +118,7 @@ def main() -> None:
     recipe = write_recipe(OUT / NAME / "recipe.yaml", NAME)
     config = load_recipe(recipe)
     d = config.data
-    data = load_dataset(dataset_path(NAME), config.data.variables)
-    splits = chronological_splits(data.n_steps, d.t_in, d.t_out, d.train_frac, d.val_frac)
+    splits = chronological_splits(len(values), d.t_in, d.t_out, d.train_frac, d.val_frac)
     corr = driver_correlations(values, splits, spec["n_drivers"])
     workdir = Path(tempfile.mkdtemp(prefix="planted-groups-"))
     try:
