@@ -4,7 +4,8 @@
   `stid`, the previous `gwnet`/`simvp` (`_legacy_backbones.py`) and the current ones, with the
   default model settings, on the bundled METR-LA (gwnet) and ERA5 (simvp) archives. The models
   take turns, `--repeats` rounds of `--steps` steps each; the median over rounds is reported,
-  because other processes share the CPU.
+  because other processes share the CPU. With `--device cuda` the same models are also timed
+  on the GPU (the clock read after the GPU's last kernel), beside the CPU figures of that run.
 - quality: dense test MAE (every sensor kept, `train.train_fixed`, as the fit's dense reference)
   of the previous backbone under the previous recipe (batch cap included), of the current
   backbone under the current recipe in `recipes/`, and of the current backbone with the previous
@@ -16,7 +17,8 @@
   of one run, so that neither finds the other's cached dense reference), `--compare-epochs`
   epochs per keep set (default 12, the recipe's).
 
-    python benchmarks/bench_backbones.py [--only steps,quality,fit,compare] [--work DIR]
+    python benchmarks/bench_backbones.py [--only steps,quality,fit,compare] [--device cuda]
+        [--work DIR]
 
 Writes benchmarks/results/backbones.json and prints a Markdown section for RESULTS.md.
 """
@@ -73,31 +75,39 @@ TARGET_FIT_S = 300.0
 TARGET_COMPARE_SPEEDUP = 1.7
 
 
-def step_times(dataset: Path, names: list[str], repeats: int, steps: int) -> dict:
-    """Median seconds per training step of each backbone, the models taking turns."""
+def step_times(dataset: Path, names: list[str], repeats: int, steps: int, device="cpu") -> dict:
+    """Median seconds per training step of each backbone on `device`, the models taking turns."""
     torch.set_num_threads(1)
     data = load_dataset(dataset)
     runs = {}
     for name in names:
         config = FitConfig()
         config.model.backbone = name
+        config.train.device = device
         prep = prepare(data, config)
         optimizer = make_optimizer(prep.model, config)
         starts = prep.splits["train"].window_starts[: (steps + 1) * config.train.batch_size]
-        batches = list(prep.source.batches(starts, config.train.batch_size))
+        batches = [b.to(prep.device) for b in prep.source.batches(starts, config.train.batch_size)]
         train_step(prep.model, optimizer, batches[0], prep.model.gate, 1e-4)  # warm-up
         runs[name] = (prep, optimizer, batches[1:])
     rounds = {name: [] for name in names}
     for _ in range(repeats):
         for name, (prep, optimizer, batches) in runs.items():
+            finish(device)
             started = time.perf_counter()
             for batch in batches:
                 train_step(prep.model, optimizer, batch, prep.model.gate, 1e-4)
+            finish(device)  # a GPU runs asynchronously: wait for its last kernel
             rounds[name].append((time.perf_counter() - started) / len(batches))
     return {
         name: {"median_s": statistics.median(t), "min_s": min(t), "max_s": max(t)}
         for name, t in rounds.items()
     }
+
+
+def finish(device: str) -> None:
+    if device == "cuda":
+        torch.cuda.synchronize()
 
 
 def dense_mae(dataset: Path, config: FitConfig) -> dict:
@@ -223,6 +233,29 @@ def compare_times(work: Path, epochs: int, seeds: int = 1) -> dict:
     }
 
 
+def step_table(title: str, steps: dict) -> list[str]:
+    lines = [
+        f"### {title}",
+        "",
+        "| data | backbone | median s/step | min | max | x stid | target |",
+        "| --- | --- | ---: | ---: | ---: | ---: | :---: |",
+    ]
+    for data, times in steps.items():
+        base = times["stid"]["median_s"]
+        for name, t in times.items():
+            ratio = t["median_s"] / base
+            target = (
+                ""
+                if name in ("stid",) or name.endswith("before")
+                else ("yes" if ratio <= TARGET_STEP_RATIO else "NO")
+            )
+            lines.append(
+                f"| {data} | {name} | {t['median_s']:.4f} | {t['min_s']:.4f} | "
+                f"{t['max_s']:.4f} | {ratio:.1f} | {target} |"
+            )
+    return [*lines, ""]
+
+
 def markdown(r: dict) -> list[str]:
     lines = [
         "## Backbone cost, dense reference cache, compare --nproc",
@@ -238,26 +271,11 @@ def markdown(r: dict) -> list[str]:
             "",
         ]
     if "steps" in r:
-        lines += [
-            "### Seconds per training step (32 windows, default model settings, 1 torch thread)",
-            "",
-            "| data | backbone | median s/step | min | max | x stid | target |",
-            "| --- | --- | ---: | ---: | ---: | ---: | :---: |",
-        ]
-        for data, times in r["steps"].items():
-            base = times["stid"]["median_s"]
-            for name, t in times.items():
-                ratio = t["median_s"] / base
-                target = (
-                    ""
-                    if name in ("stid",) or name.endswith("before")
-                    else ("yes" if ratio <= TARGET_STEP_RATIO else "NO")
-                )
-                lines.append(
-                    f"| {data} | {name} | {t['median_s']:.4f} | {t['min_s']:.4f} | "
-                    f"{t['max_s']:.4f} | {ratio:.1f} | {target} |"
-                )
-        lines.append("")
+        title = "Seconds per training step (32 windows, default model settings, 1 torch thread)"
+        lines += step_table(title, r["steps"])
+    if "steps_cuda" in r:
+        title = f"Seconds per training step on the GPU ({r['gpu']}, 32 windows, same models)"
+        lines += step_table(title, r["steps_cuda"])
     if "quality" in r:
         lines += [
             "### Dense test MAE on the bundled data (every sensor kept)",
@@ -319,6 +337,9 @@ def main() -> None:
     parser.add_argument("--compare-epochs", type=int, default=12, help="epochs per keep set")
     parser.add_argument("--compare-seeds", type=int, default=1, help="compare's --seeds")
     parser.add_argument("--work", type=Path, help="where datasets and runs go (default: temp)")
+    parser.add_argument(
+        "--device", choices=("cpu", "cuda"), default="cpu", help="steps: cuda adds GPU step times"
+    )
     args = parser.parse_args()
     parts = set(args.only.split(","))
     command = "python " + " ".join(sys.argv)
@@ -333,6 +354,12 @@ def main() -> None:
             name: step_times(path, STEP_MODELS[name], args.repeats, args.steps)
             for name, path in datasets.items()
         }
+        if args.device == "cuda":
+            result["gpu"] = torch.cuda.get_device_name()
+            result["steps_cuda"] = {
+                name: step_times(path, STEP_MODELS[name], args.repeats, args.steps, "cuda")
+                for name, path in datasets.items()
+            }
         print("\n".join(markdown(result)), flush=True)  # each part as soon as it is measured
     if "quality" in parts:
         torch.set_num_threads(1)

@@ -23,6 +23,7 @@ from dynst_cli.errors import InputError, UsageError
 from dynst_cli.model import ForecastModel, backbone_spec, build_model
 from dynst_cli.plan.schema import Plan
 from dynst_cli.run import CONFIG, MODEL, RunDir
+from dynst_cli.train import usable_device
 
 
 def load_plan_model(run: RunDir, plan: Plan) -> tuple[ForecastModel, ModelBundle, FitConfig]:
@@ -127,9 +128,7 @@ def predict_from_plan(run_path: str | Path, plan: Plan, data_path: str | Path) -
     model, bundle, config = load_plan_model(run, plan)
     ids = bundle.sensor_ids
     kept = np.flatnonzero(model.gate.keep.numpy() > 0.5)
-    # a run trained on a GPU forecasts on one where there is one, else on the CPU
-    use_cuda = config.train.device == "cuda" and torch.cuda.is_available()
-    device = torch.device("cuda" if use_cuda else "cpu")
+    device = torch.device(usable_device(config.train.device))
     model.to(device)
     values, times = read_recent(Path(data_path), bundle, [ids[i] for i in kept], config.data.t_in)
     scaler = StandardScaler.from_state(bundle.scaler)

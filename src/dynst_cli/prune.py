@@ -37,7 +37,7 @@ from dynst_cli.plan.schema import (
 from dynst_cli.progress import FinetuneProgress
 from dynst_cli.run import CONFIG, METRICS, MODEL, RANKING, RunDir
 from dynst_cli.selection import Ranking, Selection, SitingConstraints, siting_for
-from dynst_cli.train import Prepared, finetune, prepare
+from dynst_cli.train import Prepared, finetune, prepare, usable_device
 
 PLANS_DIR = "plans"
 MOST_AFFECTED = 5  # sensors named in a plan as those whose forecast suffers most
@@ -54,6 +54,7 @@ def load_for_run(run: RunDir, data_path: str | Path | None = None):
     """The run's configuration, its dataset (checked by sha256) and its trained model."""
     record = run.read_json(CONFIG)
     config = FitConfig.from_dict(record["config"], source=str(run.file(CONFIG)))
+    config.train.device = usable_device(config.train.device)
     path = Path(data_path or record["dataset"]["path"])
     data = load_dataset(path, config.data.variables, mmap=config.data.mmap)
     if data.sha256 != record["dataset"]["sha256"]:

@@ -35,6 +35,7 @@ import torch
 
 from dynst_cli import distributed as dist
 from dynst_cli.config import FitConfig, MaskConfig
+from dynst_cli.console import log
 from dynst_cli.data import SensorData, StandardScaler, WindowSource, chronological_splits
 from dynst_cli.data.splits import Split
 from dynst_cli.errors import InputError, UsageError
@@ -122,6 +123,18 @@ def resolve_device(name: str) -> torch.device:
     if name == "cuda" and not torch.cuda.is_available():
         raise UsageError("--device cuda was asked for, but PyTorch sees no CUDA GPU here")
     return torch.device(name)
+
+
+def usable_device(fitted_on: str) -> str:
+    """The device a run fitted on `fitted_on` is used on here: its own, or the CPU without a GPU.
+
+    A run fitted on a GPU must stay usable on a laptop, so `prune`, `compare` and `predict` fall
+    back to the CPU (and say so), where `fit --device cuda`, asked for by the user, fails instead.
+    """
+    if fitted_on == "cuda" and not torch.cuda.is_available():
+        log("the run was fitted on a CUDA GPU, which this machine lacks: using the CPU")
+        return "cpu"
+    return fitted_on
 
 
 def prepare(data: SensorData, config: FitConfig, scaler: StandardScaler | None = None) -> Prepared:
