@@ -55,15 +55,26 @@ def test_an_error_in_the_workers_is_the_launchers_exit_code_and_one_message(
     assert "Traceback" not in err
 
 
-def _train_one_rank(rank: int, init_file: str, dataset: str, out: str, mask: dict) -> None:
-    """One rank of a DynST fit joined by a file store; saves what must match across ranks."""
+def _train_one_rank(
+    rank: int, init_file: str, dataset: str, out: str, mask: dict, worsening: bool = False
+) -> None:
+    """One rank of a DynST fit joined by a file store; saves what must match across ranks.
+
+    `worsening`: rank 0 sees the validation error rise after every epoch, so that of the frozen-mask
+    epochs of a longer fit it keeps the weights of the first rather than those of the last.
+    """
+    from dynst_cli import train
     from dynst_cli.fit import settle_hook
+
+    if worsening:
+        epochs = iter(range(1, 1000))
+        train.validation_mae = lambda prep: float(next(epochs)) if rank == 0 else None
 
     torch.distributed.init_process_group(
         "gloo", init_method=f"file://{init_file}", rank=rank, world_size=WORLD
     )
     try:
-        config = tiny_config()
+        config = tiny_config(epochs=8 if worsening else 4)
         for key, value in mask.items():
             setattr(config.mask, key, value)
         data = load_dataset(dataset)
@@ -103,6 +114,13 @@ def test_every_rank_ends_with_the_same_mask_scores_and_weights(tmp_path, planted
     assert ranks[0]["keep"].sum() == n_keep_for(n, 0.5)
     for name in ("keep", "scores", "weights"):
         np.testing.assert_array_equal(ranks[0][name], ranks[1][name], err_msg=name)
+
+
+def test_every_rank_ends_with_the_best_validation_weights_that_rank_0_chose(tmp_path, planted):
+    args = (str(tmp_path / "store"), str(planted[0]), str(tmp_path), {}, True)
+    mp.spawn(_train_one_rank, args=args, nprocs=WORLD, join=True)
+    ranks = [np.load(tmp_path / f"rank{r}.npz") for r in range(WORLD)]
+    np.testing.assert_array_equal(ranks[0]["weights"], ranks[1]["weights"])
 
 
 @pytest.mark.parametrize("batch_size", [16, 34, 51])

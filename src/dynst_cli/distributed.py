@@ -107,6 +107,18 @@ def broadcast_from_main(tensor: torch.Tensor) -> torch.Tensor:
     return tensor
 
 
+def broadcast_module(module: torch.nn.Module) -> None:
+    """Overwrite `module`'s parameters and buffers on every rank with rank 0's.
+
+    For a decision taken on rank 0 alone, such as the best-validation weights (only rank 0
+    evaluates), so that every rank goes on with the model that rank 0 writes.
+    """
+    if is_distributed():
+        with torch.no_grad():
+            for tensor in module.state_dict().values():
+                dist.broadcast(tensor, src=0)
+
+
 def barrier() -> None:
     if is_distributed():
         dist.barrier()

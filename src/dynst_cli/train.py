@@ -416,7 +416,8 @@ def run_epochs(
     gate.tracking, gate.dropout = False, 0.0
     if state.dense is None:  # the warm-up covered every step (e.g. sparsity 0)
         state.dense = evaluate_on_main(prep)
-    state.best.restore(model)
+    state.best.restore(model)  # rank 0 chose the weights: every rank takes them
+    dist.broadcast_module(model.backbone)
     return state
 
 
@@ -470,7 +471,8 @@ def finetune(
         best.consider(prep.model, validation_mae(prep), epoch + 1)
         if on_epoch:
             on_epoch(epoch + 1, epochs)
-    best.restore(prep.model)
+    best.restore(prep.model)  # rank 0 chose the weights: every rank takes them
+    dist.broadcast_module(prep.model.backbone)
     return best
 
 
