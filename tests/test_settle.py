@@ -72,6 +72,30 @@ def test_settling_trains_on_the_candidates_then_eliminates_down_to_the_kept_coun
 
 
 @pytest.mark.slow  # trains models
+@pytest.mark.parametrize("kept_by", ["backward", "occlusion"])
+def test_settling_eliminates_as_the_final_ranking_does(fitted, monkeypatch, kept_by):
+    from dynst_cli import saliency
+    from dynst_cli.fit import settle_hook
+
+    config, prep = _loaded(fitted, 0.5)
+    config.mask.rank_kept_by = kept_by
+    occluded = []
+
+    def recording(prep_, starts, batch_size, on):
+        occluded.append(int(on.sum()))
+        return measure_on_occlusion(prep_, starts, batch_size, on)
+
+    measure_on_occlusion = saliency.measure_on_occlusion
+    monkeypatch.setattr(saliency, "measure_on_occlusion", recording)
+    settled = settle_hook(prep, config, _first_n)()
+    assert settled.sum() == 6
+    if kept_by == "backward":  # first-order saliency
+        assert occluded == []
+    else:  # every pass measured each candidate switched off: 9 on at first, fewer after
+        assert occluded[0] == 9 and occluded == sorted(occluded, reverse=True)
+
+
+@pytest.mark.slow  # trains models
 def test_an_excluded_sensor_is_never_a_candidate(fitted, monkeypatch):
     from dynst_cli import fit as fit_module
 

@@ -78,7 +78,8 @@ class MaskConfig:
     # second-order estimate, so that stand-ins for each other are not all switched off at once;
     # saliency.cheapest_together), "occlusion" (the same, each pass measuring the loss with each
     # sensor on switched off alone instead of estimating it to first order; one forward pass per
-    # sensor on, saliency.measure_on_occlusion) or "forward" (forward selection from none).
+    # sensor on, saliency.measure_on_occlusion) or "forward" (forward selection from none). The
+    # elimination that narrows an explored or settled keep set measures the same way.
     rank_kept_by: str = "backward"
     # Saliency criterion only: how the final ranking orders the dropped sensors, "addition"
     # (iterative addition to the kept set, each pass switching on the most salient at their

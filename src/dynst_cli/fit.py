@@ -243,6 +243,7 @@ def settle_hook(prep: Prepared, config: FitConfig, select) -> Callable[[], np.nd
         select,
         retrain,
         n_keep,
+        mask.rank_kept_by,
     )
 
 

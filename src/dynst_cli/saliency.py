@@ -265,7 +265,7 @@ def saliency_ranking(
             if kept_by == "forward":
                 kept_order = _select_forward(*passes, keep, worth)
             else:
-                measure = kept_by if kept_by in ("joint", "occlusion") else "saliency"
+                measure = elimination_measure(kept_by)
                 kept_order = _eliminate(*passes, keep, worth, retrain, measure=measure)
             if weights is not None:
                 prep.model.load_state_dict(weights)
@@ -295,6 +295,13 @@ def _gate_restored(gate):
             gate.scores.copy_(scores)
         gate.set_keep(keep, -1)
         gate.dropped_at.copy_(dropped_at)
+
+
+def elimination_measure(kept_by: str) -> str:
+    """What an elimination pass measures under `mask.rank_kept_by` (`_eliminate`'s `measure`):
+    ``joint`` and ``occlusion`` as named, first-order ``saliency`` otherwise (``forward`` ranks
+    by selection, and the eliminations it still meets measure as ``backward`` does)."""
+    return kept_by if kept_by in ("joint", "occlusion") else "saliency"
 
 
 def _pass_size(n_undecided: int, fraction: float) -> int:
@@ -381,6 +388,7 @@ def settle_keep_set(
     select: Callable[[np.ndarray, int], np.ndarray],
     retrain: Callable[[np.ndarray, int], None] | None = None,
     n_target: int | None = None,
+    kept_by: str = "backward",
 ) -> np.ndarray:
     """The keep set re-decided by elimination from a wider set of candidates, shape (N,) bool.
 
@@ -388,7 +396,8 @@ def settle_keep_set(
     Here the candidates are the kept sensors plus the ``round(share * n_kept)`` dropped ones that
     are most salient at their regrow gate value (chosen through `select`, so an excluded sensor
     never is one); the model is trained with all of them on (`retrain(on, round)`), and then
-    eliminated from as the final ranking is (`_eliminate`, retraining between passes) until
+    eliminated from as the final ranking is (`_eliminate`, retraining between passes, each pass
+    measuring as `kept_by`, the fit's `mask.rank_kept_by`, says: `elimination_measure`) until
     `n_target` are left (default: as many as were kept; `mask.explore_keep` asks for fewer). The
     weights stay as the retraining left them: they were trained on sets that end at the one
     returned. The gate's keep vector, scores and ``dropped_at`` are left as they were; the caller
@@ -415,8 +424,9 @@ def settle_keep_set(
             if retrain is not None:
                 retrain(candidates.copy(), 0)
         worth = np.zeros(n)
+        measure = elimination_measure(kept_by)
         eliminated = _eliminate(
-            prep, starts, batch_size, pass_fraction, candidates, worth, retrain, n_target
+            prep, starts, batch_size, pass_fraction, candidates, worth, retrain, n_target, measure
         )
         survivors = np.flatnonzero(candidates & ~np.isin(idx, eliminated))
         others = priority[~candidates[priority]]
