@@ -11,6 +11,7 @@ import shutil
 import numpy as np
 import pytest
 import torch
+import xarray as xr
 
 from dynst_cli.cli import main
 from dynst_cli.plan.schema import read_plan
@@ -61,7 +62,11 @@ def test_a_run_fitted_on_a_gpu_is_pruned_compared_and_predicted_on_a_cpu(
     out, err = capsys.readouterr()
     assert FALLBACK_NOTE in err
     assert all(np.isfinite(row["mae"]) for row in json.loads(out.splitlines()[-1])["results"])
-    assert forecast.is_file()
+    cpu_plan_path = tmp_path / f"{fitted_run.name}.json"
+    cpu_forecast = predict_from_plan(fitted_run, read_plan(cpu_plan_path), planted[0])
+    with xr.open_dataset(forecast) as written:
+        for name in cpu_forecast.data_vars:
+            np.testing.assert_array_equal(written[name].values, cpu_forecast[name].values)
 
 
 @needs_cuda

@@ -111,7 +111,7 @@ def broadcast_module(module: torch.nn.Module) -> None:
     """Overwrite `module`'s parameters and buffers on every rank with rank 0's.
 
     For a decision taken on rank 0 alone, such as the best-validation weights (only rank 0
-    evaluates), so that every rank goes on with the model that rank 0 writes.
+    evaluates, `train.BestWeights`), so that every rank goes on with the model rank 0 writes.
     """
     if is_distributed():
         with torch.no_grad():

@@ -89,6 +89,7 @@ class BestWeights:
     """The weights of a model at its lowest validation MAE so far (kept on rank 0).
 
     `consider` after each candidate epoch, `restore` at the end. Ties keep the earlier weights.
+    Only rank 0 evaluates, so only rank 0 holds them: `restore` gives every rank rank 0's model.
     """
 
     def __init__(self) -> None:
@@ -106,6 +107,7 @@ class BestWeights:
     def restore(self, model: torch.nn.Module) -> None:
         if self.weights is not None:
             model.load_state_dict(self.weights)
+        dist.broadcast_module(model)  # on every rank: the others go on with rank 0's choice
 
     def state(self) -> dict:
         return {"val_mae": self.val_mae, "epoch": self.epoch, "weights": self.weights}
@@ -416,8 +418,7 @@ def run_epochs(
     gate.tracking, gate.dropout = False, 0.0
     if state.dense is None:  # the warm-up covered every step (e.g. sparsity 0)
         state.dense = evaluate_on_main(prep)
-    state.best.restore(model)  # rank 0 chose the weights: every rank takes them
-    dist.broadcast_module(model.backbone)
+    state.best.restore(model)
     return state
 
 
@@ -471,8 +472,7 @@ def finetune(
         best.consider(prep.model, validation_mae(prep), epoch + 1)
         if on_epoch:
             on_epoch(epoch + 1, epochs)
-    best.restore(prep.model)  # rank 0 chose the weights: every rank takes them
-    dist.broadcast_module(prep.model.backbone)
+    best.restore(prep.model)
     return best
 
 
