@@ -45,7 +45,11 @@ best-validation weights, the same rule for every row) and scored on the test spl
   them to the recipe's count by elimination when it ends, ``mask.explore_keep: 1.4``),
   ``error`` (today's default with drop-and-regrow regrowing the dropped sensors whose own
   targets carry most of the training loss, ``mask.regrow_signal: error``, and the grace period),
-  the last twenty-one also fitted with seeds 1 and 2 (fit noise), and the consensus of the
+  ``brief`` (today's default with a third of the archive's epochs), ``searches`` (the
+  mask-learning epochs split into three brief independent searches from fresh models, the keep
+  set the sensors they keep most often, the first search's model trained on it for the frozen-
+  mask epochs: ``mask.searches: 3``),
+  the last twenty-three also fitted with seeds 1 and 2 (fit noise), and the consensus of the
   default's three fit seeds (what ``fit --seeds 3`` ranks, from the saved fits) scored too;
 - the rivals: random (seeds 0, 1, 2), variance, QR, greedy.
 
@@ -96,7 +100,7 @@ VARIANTS = (
     "before", "magnitude", "saliency", "consensus", "dropout", "smoothed", "thirds", "forward",
     "trainwin", "retrain", "settle", "residual", "grace", "short", "long", "tenths", "silent",
     "joint", "centered", "available", "windowed", "occluded", "recent", "regrace", "loose",
-    "explore", "error", "brief",
+    "explore", "error", "brief", "searches",
 )  # fmt: skip
 # Today's default: saliency, ranked by thirds on training windows, the model retrained between
 # the elimination passes (mask.rank_retrain_epochs: 0.25), the sensors silent in the validation
@@ -107,7 +111,7 @@ FIT_SEEDS = (1, 2)  # these variants are also fitted with these seeds (fit noise
 SEEDED = (
     "thirds", "forward", "trainwin", "retrain", "settle", "residual", "grace", "short", "long",
     "tenths", "silent", "joint", "centered", "available", "windowed", "occluded", "recent",
-    "regrace", "loose", "explore", "error", "brief",
+    "regrace", "loose", "explore", "error", "brief", "searches",
 )  # fmt: skip
 REGROW_GRACE = 4  # the ``grace`` variant's mask.regrow_grace
 LOOSE_KEEP = 1.4  # the ``loose`` variant fits keeping this many times as many sensors
@@ -332,6 +336,9 @@ def variant_overrides(name: str) -> dict[str, dict]:
         # today's default with a third of the archive's epochs: a cheaper consensus (three such
         # fits took about 1.8 times one default fit)
         "brief": {},
+        # drop-and-regrow split into three brief independent searches, the keep set the one
+        # their keep sets agree on most, the frozen-mask epochs on it (mask.searches)
+        "searches": {"searches": 3},
     }
     out = {variant: {"mask": mask} if mask else {} for variant, mask in masks.items()}
     out["short"]["train"] = {"epochs": max(2, epochs // 2)}

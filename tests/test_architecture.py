@@ -20,7 +20,7 @@ STAGES = (
     ("data",),
     ("mask", "backbones", "model", "evaluate"),
     ("selection",),
-    ("train", "saliency", "fit", "bundle", "dense_cache", "launch", "progress"),
+    ("train", "saliency", "searches", "fit", "bundle", "dense_cache", "launch", "progress"),
     ("plan",),
     ("prune", "predict"),
     ("compare", "report"),

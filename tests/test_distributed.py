@@ -64,7 +64,7 @@ def _train_one_rank(
     epochs of a longer fit it keeps the weights of the first rather than those of the last.
     """
     from dynst_cli import train
-    from dynst_cli.fit import settle_hook
+    from dynst_cli.fit import _searched, settle_hook
 
     if worsening:
         epochs = iter(range(1, 1000))
@@ -81,9 +81,17 @@ def _train_one_rank(
         prep = prepare(data, config)
         optimizer = make_optimizer(prep.model, config)
         ddp = dist.wrap_ddp(prep.model, prep.device)
-        select = Siting.free(data.n_sensors).keep_fn()
-        settle = settle_hook(prep, config, select)
-        run_epochs(prep, config, TrainState(), select, optimizer, lambda state: None, ddp, settle)
+        siting = Siting.free(data.n_sensors)
+        select = siting.keep_fn()
+        if config.mask.searches > 1:  # the searches after the first train models of their own
+            choice, state = (select, siting), TrainState()
+            callbacks = (lambda state: None, None)
+            _searched(prep, data, config, state, choice, optimizer, callbacks, ddp)
+        else:
+            settle = settle_hook(prep, config, select)
+            run_epochs(
+                prep, config, TrainState(), select, optimizer, lambda state: None, ddp, settle
+            )
         gate = prep.model.gate
         np.savez(
             f"{out}/rank{rank}.npz",
@@ -96,7 +104,7 @@ def _train_one_rank(
 
 
 # The residual and error regrow signals are summed over ranks; the settling and the narrowing of
-# an explored keep set retrain on every rank alike.
+# an explored keep set retrain on every rank alike; so do the brief mask searches.
 @pytest.mark.parametrize(
     "mask",
     [
@@ -104,6 +112,7 @@ def _train_one_rank(
         {"regrow_signal": "residual", "regrow_grace": 2, "settle_share": 1.0},
         {"regrow_signal": "error", "regrow_grace": 2},
         {"explore_keep": 1.5},
+        {"searches": 2},
     ],
 )
 def test_every_rank_ends_with_the_same_mask_scores_and_weights(tmp_path, planted, mask):

@@ -115,6 +115,11 @@ class MaskConfig:
     # last updates of drop-and-regrow. 1 (the default) keeps the set drop-and-regrow leaves: 1.4
     # ranked the planted network and PM10 better but METR-LA and ERA5 worse (benchmarks/RESULTS.md).
     explore_keep: float = 1.0
+    # Brief independent mask searches (searches.py): the mask-learning epochs are split
+    # into this many searches, each from a fresh model with its own seed; the keep set is the
+    # sensors they keep most often, and the first search's model trains on it for the frozen-
+    # mask epochs. About the cost of one search. 1: one search over all the epochs.
+    searches: int = 1
     # What a dropped sensor promises when drop-and-regrow picks the sensors to regrow: "gate" (the
     # drop criterion's own signal at the sensor's gate) or "residual" (mask/residual.py: how much
     # of the loss's pull on the current forecasts the sensor's latest reading explains) or "error"
@@ -333,6 +338,7 @@ RULES = {
         "rank_retrain_epochs": Rule("float", 0.0, 100.0),
         "settle_share": Rule("float", 0.0, 100.0),
         "explore_keep": Rule("float", 1.0, 100.0),
+        "searches": Rule("int", 1),
         "regrow_signal": Rule("str", choices=("gate", "residual", "error")),
         "regrow_grace": Rule("int", 0),
         "rank_silent_last": Rule("bool"),
@@ -384,10 +390,23 @@ def validate(config: FitConfig) -> None:
             f"mask.warmup_frac + mask.ramp_frac must not exceed mask.update_end_frac, got "
             f"{m.warmup_frac} + {m.ramp_frac} > {m.update_end_frac}"
         )
+    _check_searches(config)
     if m.rank_dropped_by == "elimination" and m.rank_retrain_epochs == 0:
         raise UsageError(
             "mask.rank_dropped_by: elimination needs mask.rank_retrain_epochs above 0 (the model "
             "is retrained to read the dropped sensors before they are eliminated)"
+        )
+
+
+def _check_searches(config: FitConfig) -> None:
+    """`mask.searches` pools the keep sets of several searches, which settling or narrowing the
+    keep set of one (`mask.settle_share`, `mask.explore_keep`) would undo."""
+    m = config.mask
+    if m.searches > 1 and (m.settle_share > 0 or m.explore_keep > 1):
+        raise UsageError(
+            "mask.searches above 1 pools the keep sets of several searches; "
+            "mask.settle_share and mask.explore_keep settle the keep set of one: use one or the "
+            "other"
         )
 
 

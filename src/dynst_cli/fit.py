@@ -36,9 +36,21 @@ from dynst_cli.run import (
     RunDir,
 )
 from dynst_cli.saliency import mean_inputs, saliency_ranking, settle_keep_set
+from dynst_cli.searches import (
+    fit_epochs,
+    frozen_epochs,
+    n_searches,
+    pooled_keep,
+    search_config,
+    search_record,
+)
 from dynst_cli.selection import Ranking, Siting, SitingConstraints, rank_sensors, siting_for
 from dynst_cli.selection.availability import availability_weights
-from dynst_cli.selection.consensus import consensus_ranking, mean_pairwise_jaccard
+from dynst_cli.selection.consensus import (
+    consensus_ranking,
+    mean_pairwise_jaccard,
+    selection_frequency,
+)
 from dynst_cli.selection.silent import silent_last, silent_sensors
 from dynst_cli.train import (
     SETTLE_RETRAIN_OFFSET,
@@ -121,7 +133,8 @@ def _fit(dataset_path, run_path, config: FitConfig, resume, constraints, on_epoc
     _check_run_target(run, record, resume)
     siting = siting_for(constraints, data)
     select = siting.keep_fn()
-    prep = prepare(data, config)
+    searches = n_searches(config) > 1
+    prep = prepare(data, search_config(config, 0) if searches else config)  # seeded as trained
     _set_saliency_options(prep, data, config)
     optimizer = make_optimizer(prep.model, config)
     state = TrainState()
@@ -140,11 +153,19 @@ def _fit(dataset_path, run_path, config: FitConfig, resume, constraints, on_epoc
         if dist.is_main():
             _save_checkpoint(run, prep, optimizer, state)
         if on_epoch:
-            on_epoch(state, config.train.epochs)
+            on_epoch(state, fit_epochs(config))
 
-    settle = settle_hook(prep, config, select)
-    state = run_epochs(prep, config, state, select, optimizer, checkpoint, ddp, settle)
+    searched = None
+    if searches:
+        state, searched = _searched(
+            prep, data, config, state, (select, siting), optimizer, (checkpoint, on_epoch), ddp
+        )
+    else:
+        settle = settle_hook(prep, config, select)
+        state = run_epochs(prep, config, state, select, optimizer, checkpoint, ddp, settle)
     ranking, consensus = final_ranking(prep, config), None
+    if searched:
+        ranking = dataclasses.replace(ranking, selection_frequency=searched.pop("frequency"))
     if config.train.seeds > 1:
         ranking, consensus = _consensus_over_seeds(run, dataset_path, config, constraints, ranking)
     silent = silent_in_validation(data, prep, config)
@@ -164,9 +185,65 @@ def _fit(dataset_path, run_path, config: FitConfig, resume, constraints, on_epoc
     timings["dense_reference_source"] = dense.source if dense else None
     summary = {}
     if dist.is_main():  # evaluation and files: rank 0 only, the others wait at the barrier
-        summary = _write_results(run, prep, data, state, dense, timings, ranking, consensus)
+        summary = _write_results(
+            run, prep, data, state, dense, timings, ranking, consensus, searched
+        )
     dist.barrier()
     return summary
+
+
+def _searched(prep, data, config, state, choice, optimizer, callbacks, ddp):
+    """`mask.searches` brief mask searches, then the frozen-mask epochs on the keep set they
+    agree on (searches.py); the state and the searches' record (with their selection
+    frequency under ``"frequency"``).
+
+    The first search trains this model and is checkpointed as a fit is, so a resumed fit goes
+    on from it. The others train fresh models and are run again on a resume: each is brief, and
+    seeded, so the result is the same. `choice` is the fit's ``(select, siting)``, `callbacks`
+    its ``(checkpoint, on_epoch)``: the first search checkpoints, every epoch is reported.
+    """
+    (select, siting), (checkpoint, on_epoch) = choice, callbacks
+    first = search_config(config, 0)
+    each = first.train.epochs
+    state = run_epochs(prep, first, state, select, optimizer, checkpoint, ddp)
+    keeps = [prep.model.gate.keep.cpu().numpy() > 0.5]
+    for index in range(1, n_searches(config)):
+        report = _reported(on_epoch, config, index * each)
+        keeps.append(_search(data, search_config(config, index), select, siting, report))
+    keeps = np.stack(keeps)
+    keep = pooled_keep(keeps, n_keep_for(data.n_sensors, config.mask.sparsity), select)
+    report = _reported(on_epoch, config, n_searches(config) * each)
+
+    def frozen_epoch(done: int, total: int) -> None:  # `finetune`'s callback
+        report(dataclasses.replace(state, epoch=done))
+
+    best = finetune(prep, config, keep, frozen_epochs(config), frozen_epoch)
+    if best.epoch is not None:  # counted after the first search's epochs, as the fit's are
+        best.epoch += first.train.epochs
+    state.best, state.epoch = best, first.train.epochs + frozen_epochs(config)
+    return state, {**search_record(config, keeps), "frequency": selection_frequency(keeps)}
+
+
+def _reported(on_epoch, config: FitConfig, offset: int) -> Callable[[TrainState], None]:
+    """The fit's `on_epoch` for a later search or the frozen epochs: their epochs counted after
+    the `offset` epochs before them, out of `searches.fit_epochs`."""
+    if on_epoch is None:
+        return lambda state: None
+    total = fit_epochs(config)
+    return lambda state: on_epoch(dataclasses.replace(state, epoch=offset + state.epoch), total)
+
+
+def _search(data: SensorData, config: FitConfig, select, siting: Siting, report) -> np.ndarray:
+    """One brief mask search on a fresh model (`config` is the search's); its keep vector.
+    `report(state)` after each epoch."""
+    prep = prepare(data, config)
+    _set_saliency_options(prep, data, config)
+    _exclude_at_start(prep.model, siting)
+    optimizer = make_optimizer(prep.model, config)
+    ddp = dist.wrap_ddp(prep.model, prep.device)
+    # dense={}: the dense model at the end of a warm-up is reported from the first search only
+    run_epochs(prep, config, TrainState(dense={}), select, optimizer, report, ddp)
+    return prep.model.gate.keep.cpu().numpy() > 0.5
 
 
 def resolve_dense(
@@ -423,6 +500,7 @@ def _write_results(
     timings,
     ranking,
     consensus,
+    searched=None,
 ) -> dict:
     gate = prep.model.gate
     sparse = evaluate_splits(prep)
@@ -443,6 +521,8 @@ def _write_results(
     }
     if consensus:
         summary["consensus"] = consensus
+    if searched:
+        summary["searches"] = searched
     _check_finite_metrics(summary, data)
     model_bundle(prep, data).save(run)
     dataclasses.replace(ranking, kept=keep, sensor_ids=tuple(map(str, data.sensor_ids))).write(

@@ -125,7 +125,9 @@ def prune_run(
         ),
     )
     plan = add_sensor_errors(plan, data, dense_sensor_test(fit_metrics), test["sensor_mae"])
-    return with_consensus(plan, fit_metrics.get("consensus"))
+    # the selection frequency is the consensus's over fit seeds if there was one, else the
+    # searches' (mask.searches): both records name their seeds and their keep sets' agreement
+    return with_consensus(plan, fit_metrics.get("consensus") or fit_metrics.get("searches"))
 
 
 def prune_one(run, sparsity, output: Path | None, finetune_epochs, constraints, data) -> Plan:
@@ -243,7 +245,8 @@ def evaluate_test(prep: Prepared) -> dict:
 
 
 def with_consensus(plan: Plan, consensus: dict | None) -> Plan:
-    """The plan with the seed count and mean pairwise Jaccard of a consensus run (if it was one)."""
+    """The plan with the seed count and mean pairwise Jaccard of a consensus run or of a fit's
+    mask searches (if it was either)."""
     if not consensus:
         return plan
     return plan.replace(

@@ -19,8 +19,9 @@ units (`mape` in percent, null where undefined). `grid` is null for point networ
 `row` and `col`. `model`, where present, names the weights the metrics were measured with,
 ``{"weights": path relative to the run, "finetune_epochs": int[, "weights_sha256": hex]}``;
 the sha256 lets `predict` refuse a plan made from another run. A run ranked by consensus over
-several seeds gives every sensor its `selection_frequency`, and the plan the number of seeds
-(`selection_frequency_seeds`) and the `mean_pairwise_jaccard` of their keep sets.
+several seeds, or fitted with several mask searches (`mask.searches`), gives every sensor its
+`selection_frequency`, and the plan the number of seeds or searches (`selection_frequency_seeds`)
+and the `mean_pairwise_jaccard` of their keep sets.
 
 Validation comes from the types (pydantic dataclasses: strict numbers, no unknown or missing
 key, finite values, ranges) plus the cross-field rules of `Plan._consistent`. The file is written

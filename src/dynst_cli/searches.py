@@ -1,0 +1,115 @@
+"""Brief independent mask searches pooled into one keep set (`mask.searches`).
+
+One drop-and-regrow run decides its keep set from a few noisy updates, and a fit with another
+seed keeps other sensors (on a 12-station network two seeds share about 40 % of their keep sets).
+With ``mask.searches: K`` the fit's mask-learning epochs (all but the frozen-mask ones) are split
+into K brief searches, each from a fresh model with its own seed and the whole schedule (warm-up,
+ramp, drop-and-regrow) compressed into its epochs. The keep set is the sensors the searches keep
+most often, and the first search's model trains on it for the frozen-mask epochs; the final
+ranking then orders the sensors on that model as it does after one search. The fit trains as
+many epochs in all as with one search, so it costs about the same; a consensus of K full fits
+(`train.seeds`) costs K.
+
+The pure parts live here: each search's configuration and seed, and the pooled keep set.
+`fit` runs the searches.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+
+from dynst_cli.config import FitConfig
+from dynst_cli.selection.consensus import mean_pairwise_jaccard, selection_frequency
+
+
+def n_searches(config: FitConfig) -> int:
+    """Searches a fit runs: `mask.searches`, at most one per mask-learning epoch, at least one."""
+    mask = config.mask
+    epochs = math.floor(config.train.epochs * mask.update_end_frac + 1e-9)
+    return max(1, min(mask.searches, epochs))
+
+
+def search_seed(config: FitConfig, index: int) -> int:
+    """Seed of search `index` of a fit: ``seed * K + index``.
+
+    The fits of a consensus (`train.seeds`) and the refits of `compare`, which take seeds
+    seed, seed+1, ..., get disjoint sets of searches this way.
+    """
+    return config.train.seed * config.mask.searches + index
+
+
+def epochs_each(config: FitConfig) -> int:
+    """Epochs of one search: the mask-learning epochs shared out, at least one."""
+    mask, epochs = config.mask, config.train.epochs
+    return max(1, round(epochs * mask.update_end_frac / n_searches(config)))
+
+
+def frozen_epochs(config: FitConfig) -> int:
+    """Frozen-mask epochs on the pooled keep set: the epochs the searches leave, at least one."""
+    return max(1, config.train.epochs - n_searches(config) * epochs_each(config))
+
+
+def fit_epochs(config: FitConfig) -> int:
+    """Epochs a fit trains in all, as its progress counts them: every search's, then the frozen
+    ones (`train.epochs` with one search)."""
+    if n_searches(config) == 1:
+        return config.train.epochs
+    return n_searches(config) * epochs_each(config) + frozen_epochs(config)
+
+
+def search_config(config: FitConfig, index: int) -> FitConfig:
+    """The configuration of search `index`: its epochs, its seed, and the fit's schedule
+    compressed into them (warm-up and ramp as shares of the mask-learning part, no frozen
+    epochs); no dense reference, one seed, one search."""
+    mask, train = config.mask, config.train
+    end = mask.update_end_frac
+    warmup = min(1.0, mask.warmup_frac / end)
+    mask = dataclasses.replace(
+        mask,
+        warmup_frac=warmup,
+        ramp_frac=min(1.0 - warmup, mask.ramp_frac / end),
+        update_end_frac=1.0,
+        searches=1,
+    )
+    train = dataclasses.replace(
+        train,
+        epochs=epochs_each(config),
+        seed=search_seed(config, index),
+        seeds=1,
+        dense_reference=False,
+    )
+    return dataclasses.replace(config, mask=mask, train=train)
+
+
+def pooled_keep(keeps: np.ndarray, n_keep: int, select) -> np.ndarray:
+    """The `n_keep` sensors the searches kept most often, through `select`, shape (N,) bool.
+
+    Parameters
+    ----------
+    keeps : np.ndarray of bool, shape (K, N)
+        Each search's keep vector, the first search's first.
+    n_keep : int
+    select : callable ``select(order, n_keep) -> keep``
+        The siting constraints' choice from a priority order (`Siting.keep_fn`).
+
+    Ties in how often a sensor was kept go to the sensors the first search kept (its model is
+    the one trained on), then to the lower index.
+    """
+    keeps = np.asarray(keeps, dtype=bool)
+    frequency = selection_frequency(keeps)
+    order = np.lexsort((np.arange(frequency.size), ~keeps[0], -frequency))
+    return select(order, n_keep)
+
+
+def search_record(config: FitConfig, keeps: np.ndarray) -> dict:
+    """What `metrics.json` says of the searches: seeds, epochs, how much their keep sets agree."""
+    return {
+        "searches": n_searches(config),
+        "seeds": [search_seed(config, k) for k in range(n_searches(config))],
+        "epochs_each": epochs_each(config),
+        "frozen_epochs": frozen_epochs(config),
+        "mean_pairwise_jaccard": mean_pairwise_jaccard(keeps),
+    }

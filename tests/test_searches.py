@@ -1,0 +1,117 @@
+"""`mask.searches`: each brief search's configuration and seed, and the pooled keep set."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dynst_cli.config import FitConfig, validate
+from dynst_cli.errors import UsageError
+from dynst_cli.mask.schedule import SparsitySchedule
+from dynst_cli.searches import (
+    epochs_each,
+    frozen_epochs,
+    n_searches,
+    pooled_keep,
+    search_config,
+    search_record,
+    search_seed,
+)
+
+
+def searched(epochs: int = 10, searches: int = 3, seed: int = 0) -> FitConfig:
+    return FitConfig.from_dict(
+        {"mask": {"searches": searches}, "train": {"epochs": epochs, "seed": seed}}
+    )
+
+
+def first_n(order: np.ndarray, n_keep: int) -> np.ndarray:
+    keep = np.zeros(order.size, dtype=bool)
+    keep[order[:n_keep]] = True
+    return keep
+
+
+def test_the_mask_learning_epochs_are_shared_out_and_the_rest_trains_the_pooled_set():
+    config = searched(epochs=10, searches=3)  # 7.5 mask-learning epochs: 2 each, 4 frozen
+    assert (epochs_each(config), frozen_epochs(config)) == (2, 4)
+    config = searched(epochs=12, searches=3)  # METR-LA's recipe: 9 -> 3 each, 3 frozen
+    assert (epochs_each(config), frozen_epochs(config)) == (3, 3)
+    config = searched(epochs=4, searches=3)  # too few to leave any: still one frozen epoch
+    assert (epochs_each(config), frozen_epochs(config)) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    ("epochs", "searches", "run"), [(10, 3, 3), (4, 3, 3), (3, 3, 2), (2, 3, 1), (1, 3, 1)]
+)
+def test_a_fit_runs_at_most_one_search_per_mask_learning_epoch(epochs, searches, run):
+    config = searched(epochs=epochs, searches=searches)  # 75 % of the epochs learn the mask
+    assert n_searches(config) == run
+    config.mask.update_end_frac = 0.0  # no mask learning: one search, the fit as it always was
+    assert n_searches(config) == 1
+
+
+def test_each_search_runs_the_whole_schedule_compressed_into_its_epochs():
+    config = searched()
+    one = search_config(config, 1)
+    m = one.mask
+    assert (one.train.epochs, one.train.seeds, one.train.dense_reference) == (2, 1, False)
+    assert (m.warmup_frac, m.ramp_frac, m.update_end_frac, m.searches) == pytest.approx(
+        (0.15 / 0.75, 0.30 / 0.75, 1.0, 1)
+    )
+    validate(one)
+    schedule = SparsitySchedule.from_config(m, 100, m.sparsity)
+    phases = {schedule.phase(step) for step in range(100)}
+    assert phases == {"warmup", "ramp", "regrow"}  # no frozen-mask steps within a search
+    assert config.mask.warmup_frac == 0.15  # the fit's own configuration is untouched
+
+
+def test_searches_of_different_fit_seeds_never_share_a_seed():
+    # a consensus over fit seeds 0, 1, 2 (train.seeds) and compare's refits take consecutive seeds
+    seeds = [search_seed(searched(seed=s), k) for s in range(3) for k in range(3)]
+    assert sorted(seeds) == list(range(9))
+    assert search_config(searched(seed=2), 1).train.seed == 7
+
+
+def test_the_pooled_keep_set_is_the_sensors_kept_most_often():
+    keeps = np.array(
+        [
+            [1, 1, 0, 0, 1, 0],
+            [1, 0, 1, 0, 1, 0],
+            [1, 0, 0, 1, 1, 0],
+        ],
+        dtype=bool,
+    )
+    # 0 and 4 by all three; of 1, 2, 3 (once each) the first search's own, 1
+    assert np.flatnonzero(pooled_keep(keeps, 3, first_n)).tolist() == [0, 1, 4]
+    # then by index among the rest kept once
+    assert np.flatnonzero(pooled_keep(keeps, 4, first_n)).tolist() == [0, 1, 2, 4]
+
+
+def test_the_pooled_keep_set_goes_through_the_siting_constraints():
+    keeps = np.array([[1, 1, 0, 0], [1, 1, 0, 0]], dtype=bool)
+
+    def never_zero(order: np.ndarray, n_keep: int) -> np.ndarray:
+        return first_n(order[order != 0], n_keep)
+
+    assert np.flatnonzero(pooled_keep(keeps, 2, never_zero)).tolist() == [1, 2]
+
+
+def test_the_record_says_how_much_the_searches_agree():
+    keeps = np.array([[1, 1, 0, 0], [1, 0, 1, 0]], dtype=bool)
+    record = search_record(searched(searches=2, seed=1), keeps)
+    assert record["seeds"] == [2, 3]
+    assert record["mean_pairwise_jaccard"] == pytest.approx(1 / 3)
+
+
+@pytest.mark.parametrize(
+    ("mask", "epochs", "message"),
+    [
+        ({"searches": 2, "settle_share": 1.0}, 10, "use one or the other"),
+        ({"searches": 2, "explore_keep": 1.4}, 10, "use one or the other"),
+        ({"searches": 0}, 10, "mask.searches"),
+    ],
+)
+def test_searches_that_cannot_run_are_refused(mask, epochs, message):
+    config = FitConfig.from_dict({"mask": mask, "train": {"epochs": epochs}})
+    with pytest.raises(UsageError, match=message):
+        validate(config)
