@@ -25,8 +25,9 @@ best-validation weights, the same rule for every row) and scored on the test spl
   ``short`` and ``long`` (the default fitted with half and twice the archive's epochs; the keep
   sets are still trained with the archive's recipe), ``tenths`` (the final ranking's passes by
   tenths, ``mask.rank_pass_fraction: 0.1``, with as much retraining in all as by thirds),
-  ``silent`` (today's defaults: retrain with the sensors silent in the validation period ranked
-  last, ``mask.rank_silent_last``; every earlier variant sets it to false), ``joint`` (silent,
+  ``silent`` (the default before ``searches``: retrain with the sensors silent in the
+  validation period ranked last, ``mask.rank_silent_last``; every earlier variant sets it to
+  false), ``joint`` (silent,
   and each elimination pass of the final ranking switches off the sensors that cost least
   together by a second-order estimate, ``mask.rank_kept_by: joint``), ``centered`` (silent, and
   the saliency measures a sensor's input against its mean input over the training windows rather
@@ -39,16 +40,16 @@ best-validation weights, the same rule for every row) and scored on the test spl
   ``mask.rank_kept_by: occlusion``), ``recent`` (silent, and the saliency as measured times each
   sensor's reporting share in the validation period, ``mask.weigh_by_availability`` with
   ``mask.availability_weight: recent``), ``regrace`` (grace with today's silent sensors last),
-  ``loose`` (today's default fitted keeping 1.4 times the recipe's sensors, so that even the
+  ``loose`` (silent fitted keeping 1.4 times the recipe's sensors, so that even the
   recipe's keep set comes from the final ranking's elimination with retraining), ``explore``
-  (today's default with drop-and-regrow keeping 1.4 times the recipe's sensors and narrowing
+  (silent with drop-and-regrow keeping 1.4 times the recipe's sensors and narrowing
   them to the recipe's count by elimination when it ends, ``mask.explore_keep: 1.4``),
-  ``error`` (today's default with drop-and-regrow regrowing the dropped sensors whose own
+  ``error`` (silent with drop-and-regrow regrowing the dropped sensors whose own
   targets carry most of the training loss, ``mask.regrow_signal: error``, and the grace period),
-  ``brief`` (today's default with a third of the archive's epochs), ``searches`` (the
+  ``brief`` (silent with a third of the archive's epochs), ``searches`` (the
   mask-learning epochs split into three brief independent searches from fresh models, the keep
   set the sensors they keep most often, the first search's model trained on it for the frozen-
-  mask epochs: ``mask.searches: 3``),
+  mask epochs: ``mask.searches: 3``, today's default; every other variant has one search),
   the last twenty-three also fitted with seeds 1 and 2 (fit noise), and the consensus of the
   default's three fit seeds (what ``fit --seeds 3`` ranks, from the saved fits) scored too;
 - the rivals: random (seeds 0, 1, 2), variance, QR, greedy.
@@ -102,11 +103,12 @@ VARIANTS = (
     "joint", "centered", "available", "windowed", "occluded", "recent", "regrace", "loose",
     "explore", "error", "brief", "searches",
 )  # fmt: skip
-# Today's default: saliency, ranked by thirds on training windows, the model retrained between
-# the elimination passes (mask.rank_retrain_epochs: 0.25), the sensors silent in the validation
-# period ranked last (mask.rank_silent_last); the recipe's defaults. ``retrain`` is the same
-# without the last step.
-DEFAULT = "silent"
+# Today's default: three brief mask searches pooled (mask.searches: 3), each with saliency, the
+# final ranking by thirds on training windows, the model retrained between the elimination
+# passes (mask.rank_retrain_epochs: 0.25), the sensors silent in the validation period ranked
+# last (mask.rank_silent_last); the recipe's defaults. ``silent`` is the same with one search,
+# ``retrain`` that without the last step.
+DEFAULT = "searches"
 FIT_SEEDS = (1, 2)  # these variants are also fitted with these seeds (fit noise)
 SEEDED = (
     "thirds", "forward", "trainwin", "retrain", "settle", "residual", "grace", "short", "long",
@@ -310,7 +312,7 @@ def variant_overrides(name: str) -> dict[str, dict]:
         # log(1.5) as many passes): each pass settles fewer sensors, so redundant ones are less
         # often removed together before the retraining shows what the others carried
         "tenths": {"rank_pass_fraction": 0.1, "rank_retrain_epochs": TENTHS_RETRAIN, **LOUD},
-        DEFAULT: {},
+        "silent": {},  # the default before ``searches``: one search over all the epochs
         # each elimination pass switches off the sensors that cost least together (second order)
         "joint": {"rank_kept_by": "joint"},
         # the saliency of a sensor's departure from its mean input rather than of its input
@@ -333,14 +335,19 @@ def variant_overrides(name: str) -> dict[str, dict]:
         "explore": {"explore_keep": EXPLORE_KEEP},
         # regrow the dropped sensors whose own targets carry most of the loss, with a grace period
         "error": {"regrow_signal": "error", "regrow_grace": REGROW_GRACE},
-        # today's default with a third of the archive's epochs: a cheaper consensus (three such
+        # silent with a third of the archive's epochs: a cheaper consensus (three such
         # fits took about 1.8 times one default fit)
         "brief": {},
         # drop-and-regrow split into three brief independent searches, the keep set the one
         # their keep sets agree on most, the frozen-mask epochs on it (mask.searches)
         "searches": {"searches": 3},
     }
-    out = {variant: {"mask": mask} if mask else {} for variant, mask in masks.items()}
+    # every variant before ``searches`` was measured with one mask search over all the epochs
+    one = {"searches": 1}
+    out = {
+        variant: {"mask": mask if variant == "searches" else {**one, **mask}}
+        for variant, mask in masks.items()
+    }
     out["short"]["train"] = {"epochs": max(2, epochs // 2)}
     out["long"]["train"] = {"epochs": 2 * epochs}
     out["brief"]["train"] = {"epochs": max(2, round(epochs / 3))}

@@ -145,6 +145,7 @@ def report(suite: dict) -> str:
     lines += [*section(RESULTS / "ranking_error_summary.md")]
     lines += [*section(RESULTS / "planted_groups.md")]
     lines += [*section(RESULTS / "ranking_brief_summary.md")]
+    lines += [*section(RESULTS / "ranking_searches_summary.md")]
     lines += [*section(RESULTS / "greedy.md")]
     lines += [*section(RESULTS / "fit_cost.md")]
     for name in ("ingest_memory", "fit_memory", "ddp_speed"):

@@ -77,9 +77,11 @@ def write(ds: xr.Dataset, path: Path) -> Path:
 
 
 # t_in 4 -> t_out 2, few small batches: a fit takes a second or two on one CPU core.
+# One mask search over all the epochs (mask.searches: 1): the schedule the tests follow epoch by
+# epoch; tests/test_fit_searches.py covers the default's several searches.
 TINY_RECIPE = {
     "data": {"t_in": 4, "t_out": 2},
-    "mask": {"sparsity": 0.5, "update_every": 2},
+    "mask": {"sparsity": 0.5, "update_every": 2, "searches": 1},
     "model": {"hidden": 16, "embed": 4},
     "train": {
         "epochs": 4,
