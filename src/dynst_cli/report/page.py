@@ -254,7 +254,8 @@ def figures_html(inputs: ReportInputs) -> str:
         (
             "stability",
             figures.stability_uri(*stability) if stability else None,
-            "How often each sensor was kept when DynST was refitted with other seeds.",
+            "How often each sensor was kept by DynST masks trained with other seeds (refits, or "
+            "the fit's own mask searches).",
         ),
     ]
     shown = [
