@@ -157,15 +157,16 @@ def _fit(dataset_path, run_path, config: FitConfig, resume, constraints, on_epoc
 
     searched = None
     if searches:
-        state, searched = _searched(
+        state, keeps = _searched(
             prep, data, config, state, (select, siting), optimizer, (checkpoint, on_epoch), ddp
         )
+        searched = search_record(config, keeps)
     else:
         settle = settle_hook(prep, config, select)
         state = run_epochs(prep, config, state, select, optimizer, checkpoint, ddp, settle)
     ranking, consensus = final_ranking(prep, config), None
-    if searched:
-        ranking = dataclasses.replace(ranking, selection_frequency=searched.pop("frequency"))
+    if searches:
+        ranking = dataclasses.replace(ranking, selection_frequency=selection_frequency(keeps))
     if config.train.seeds > 1:
         ranking, consensus = _consensus_over_seeds(run, dataset_path, config, constraints, ranking)
     silent = silent_in_validation(data, prep, config)
@@ -194,8 +195,8 @@ def _fit(dataset_path, run_path, config: FitConfig, resume, constraints, on_epoc
 
 def _searched(prep, data, config, state, choice, optimizer, callbacks, ddp):
     """`mask.searches` brief mask searches, then the frozen-mask epochs on the keep set they
-    agree on (searches.py); the state and the searches' record (with their selection
-    frequency under ``"frequency"``).
+    agree on (searches.py); the state and the searches' keep vectors, shape (K, N), the first
+    search's first.
 
     The first search trains this model and is checkpointed as a fit is, so a resumed fit goes
     on from it. The others train fresh models and are run again on a resume: each is brief, and
@@ -209,7 +210,8 @@ def _searched(prep, data, config, state, choice, optimizer, callbacks, ddp):
     keeps = [prep.model.gate.keep.cpu().numpy() > 0.5]
     for index in range(1, n_searches(config)):
         report = _reported(on_epoch, config, index * each)
-        keeps.append(_search(data, search_config(config, index), select, siting, report))
+        search = search_config(config, index)
+        keeps.append(_search(data, search, select, siting, report, prep.scaler))
     keeps = np.stack(keeps)
     keep = pooled_keep(keeps, n_keep_for(data.n_sensors, config.mask.sparsity), select)
     report = _reported(on_epoch, config, n_searches(config) * each)
@@ -219,9 +221,9 @@ def _searched(prep, data, config, state, choice, optimizer, callbacks, ddp):
 
     best = finetune(prep, config, keep, frozen_epochs(config), frozen_epoch)
     if best.epoch is not None:  # counted after the first search's epochs, as the fit's are
-        best.epoch += first.train.epochs
-    state.best, state.epoch = best, first.train.epochs + frozen_epochs(config)
-    return state, {**search_record(config, keeps), "frequency": selection_frequency(keeps)}
+        best.epoch += each
+    state.best, state.epoch = best, each + frozen_epochs(config)
+    return state, keeps
 
 
 def _reported(on_epoch, config: FitConfig, offset: int) -> Callable[[TrainState], None]:
@@ -233,10 +235,12 @@ def _reported(on_epoch, config: FitConfig, offset: int) -> Callable[[TrainState]
     return lambda state: on_epoch(dataclasses.replace(state, epoch=offset + state.epoch), total)
 
 
-def _search(data: SensorData, config: FitConfig, select, siting: Siting, report) -> np.ndarray:
+def _search(data: SensorData, config: FitConfig, select, siting, report, scaler) -> np.ndarray:
     """One brief mask search on a fresh model (`config` is the search's); its keep vector.
-    `report(state)` after each epoch."""
-    prep = prepare(data, config)
+    `report(state)` after each epoch. `scaler` is the first search's: the training period is the
+    same, so it is not fitted again (a pass over the whole period, from disk with `data.mmap`).
+    """
+    prep = prepare(data, config, scaler)
     _set_saliency_options(prep, data, config)
     _exclude_at_start(prep.model, siting)
     optimizer = make_optimizer(prep.model, config)
