@@ -8,7 +8,11 @@ greedy selector's time on the ERA5 grid. `--all` also runs the long memory and D
 (bench_ingest_memory, bench_fit_memory, bench_ddp_speed). `--report-only` rebuilds RESULTS.md
 from the JSON files in benchmarks/results/ without running anything.
 
-    .venv/bin/python benchmarks/run_all.py [--all] [--quality-epochs E] [--report-only]
+`--skip` leaves out parts by script name (their sections keep their last run's figures), e.g.
+`--skip bench_ranking.py,bench_greedy.py` for the suite without the hour-long ranking benchmark.
+
+    .venv/bin/python benchmarks/run_all.py [--all] [--quality-epochs E] [--skip SCRIPTS]
+        [--report-only]
 """
 
 from __future__ import annotations
@@ -29,7 +33,14 @@ HERE = Path(__file__).resolve().parent
 LONG = ("bench_ingest_memory.py", "bench_fit_memory.py", "bench_ddp_speed.py")
 
 
-def run(script: str, *args: str) -> float:
+SKIPPED: set[str] = set()  # `--skip`: scripts not run this time
+
+
+def run(script: str, *args: str) -> float | None:
+    """Run one benchmark script; its wall time in seconds, None when it is skipped."""
+    if script in SKIPPED:
+        print(f"== {script}: skipped", file=sys.stderr, flush=True)
+        return None
     cmd = [sys.executable, str(HERE / script), *args]
     print(f"== {' '.join(cmd[1:])}", file=sys.stderr, flush=True)
     started = time.perf_counter()
@@ -117,7 +128,7 @@ def report(suite: dict) -> str:
     if suite.get("seconds"):
         lines.append(f"- suite wall time: {suite['seconds'] / 60:.1f} min")
         for name, s in suite.get("parts", {}).items():
-            lines.append(f"  - `{name}`: {s:.0f} s")
+            lines.append(f"  - `{name}`: " + ("skipped" if s is None else f"{s:.0f} s"))
     lines += ["", "## Missed targets", ""]
     missed = missed_quality(q) + missed_cost(c)
     for name, part in (("quality", q), ("cost", c)):
@@ -166,7 +177,15 @@ def main() -> None:
     parser.add_argument("--quality-epochs", type=int, help="epochs per compared keep set")
     parser.add_argument("--seeds", type=int, default=3, help="seeds of the random keep sets")
     parser.add_argument("--report-only", action="store_true", help="only rebuild RESULTS.md")
+    parser.add_argument(
+        "--skip", default="", help="comma-separated scripts not to run (e.g. bench_ranking.py)"
+    )
     args = parser.parse_args()
+    known = {"bench_cost.py", "report_browser.py", "bench_quality.py", "bench_ranking.py",
+             "bench_greedy.py", *LONG}  # fmt: skip
+    SKIPPED.update(name for name in args.skip.split(",") if name)
+    if SKIPPED - known:
+        parser.error(f"--skip: unknown scripts {sorted(SKIPPED - known)}; known: {sorted(known)}")
     command = "python benchmarks/run_all.py " + " ".join(sys.argv[1:])
     suite = {"stamp": stamp(command.strip()), "parts": {}}
     if not args.report_only:
@@ -175,17 +194,17 @@ def main() -> None:
         demo = work / "demo"
         try:
             suite["parts"]["bench_cost.py"] = run("bench_cost.py", "--demo-dir", str(demo))
-            report_html = str(demo / "metr-la-report.html")
-            suite["parts"]["report_browser.py"] = run("report_browser.py", report_html)
+            have_demo = "bench_cost.py" not in SKIPPED  # else the parts below fit their own
+            if have_demo:
+                report_html = str(demo / "metr-la-report.html")
+                suite["parts"]["report_browser.py"] = run("report_browser.py", report_html)
             extra = ["--seeds", str(args.seeds)]
             if args.quality_epochs:
                 extra += ["--epochs", str(args.quality_epochs)]
             for name in ("metr-la", "era5-uk"):
                 key = f"bench_quality.py --dataset {name}"
-                suite["parts"][key] = run(
-                    "bench_quality.py", "--dataset", name, "--run", str(demo / f"{name}-run"),
-                    *extra,
-                )  # fmt: skip
+                reuse = ["--run", str(demo / f"{name}-run")] if have_demo else []
+                suite["parts"][key] = run("bench_quality.py", "--dataset", name, *reuse, *extra)
             suite["parts"]["bench_quality.py --dataset planted"] = run(
                 "bench_quality.py", "--dataset", "planted"
             )
