@@ -1,4 +1,5 @@
-"""How the final ranking orders the dropped sensors: by addition or by elimination.
+"""How the final ranking orders the dropped sensors: by addition, by elimination, or by addition
+with the model retrained between the passes.
 
 A plan sparser than the fit's keeps every sensor the fit kept plus the dropped ones that rank
 first. This benchmark fits each archive at 0.9 with the ranking benchmark's recipes (today's
@@ -8,6 +9,7 @@ as `compare` does). Datasets and recipes are those of bench_ranking.py; fits and
 cached under benchmarks/results/ranking/ARCHIVE/dropped/.
 
     .venv/bin/python benchmarks/bench_dropped_ranking.py [--archives planted,de-pm10] [--workers 2]
+        [--ways addition,retrained_addition] [--output ranking_dropped]
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from _measure import REPO, RESULTS  # noqa: E402
 from bench_ranking import OUT, cached, dataset_path, fit_job, score_job, write_recipe  # noqa: E402
 
 ARCHIVES = ("planted", "de-pm10", "metr-la", "ie-wind")
-WAYS = ("addition", "elimination")
+WAYS = ("addition", "elimination", "retrained_addition")
 FIT_SPARSITY = 0.9
 SPARSITIES = (0.5, 0.7)
 FIT_SEEDS = (0, 1, 2)
@@ -69,39 +71,46 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--archives", default=",".join(ARCHIVES))
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--ways", default=",".join(WAYS), help="addition first: the reference")
+    parser.add_argument("--output", default="ranking_dropped", help="results file name (no suffix)")
     args = parser.parse_args()
     names = [a for a in args.archives.split(",") if a]
+    ways = [w for w in args.ways.split(",") if w]
+    if ways[0] != "addition" or set(ways) - set(WAYS):
+        parser.error(f"--ways: addition first, then any of {WAYS[1:]}")
     for name in names:
         dataset_path(name)  # ingested once, before the workers read it
-    jobs = [(name, way, seed) for name in names for way in WAYS for seed in FIT_SEEDS]
+    jobs = [(name, way, seed) for name in names for way in ways for seed in FIT_SEEDS]
     with ProcessPoolExecutor(args.workers) as pool:
         futures = {job: pool.submit(archive_job, *job) for job in jobs}
         maes = {job: future.result() for job, future in futures.items()}
     command = "python benchmarks/bench_dropped_ranking.py " + " ".join(sys.argv[1:])
+    others = ways[1:]
     lines = [
-        "# Ranking quality: the order of the dropped sensors (addition or elimination)",
+        "# Ranking quality: the order of the dropped sensors",
         "",
         *stamp_lines(stamp(command.strip())),
         "",
         f"Fits at {FIT_SPARSITY} (fit seeds {', '.join(map(str, FIT_SEEDS))}); keep sets at "
         f"{' and '.join(map(str, SPARSITIES))} trained with training seeds "
         f"{', '.join(map(str, TRAIN_SEEDS))}; test MAE, mean over fits and trainings "
-        "(per fit in brackets). `elimination` / `addition` below 1: elimination ranks better.",
+        "(per fit in brackets). `way / addition` below 1: that way ranks better than addition.",
         "",
-        "| archive | S | addition | elimination | elimination / addition |",
-        "| --- | ---: | ---: | ---: | ---: |",
-    ]
+        "| archive | S | " + " | ".join(ways) + " | "
+        + " | ".join(f"{w} / addition" for w in others) + " |",
+        "| --- | ---: | " + " | ".join("---:" for _ in ways + others) + " |",
+    ]  # fmt: skip
     summary = {}
     for name in names:
         for s in SPARSITIES:
-            per = {w: [maes[name, w, seed][s] for seed in FIT_SEEDS] for w in WAYS}
+            per = {w: [maes[name, w, seed][s] for seed in FIT_SEEDS] for w in ways}
             mean = {w: float(np.mean(v)) for w, v in per.items()}
             summary[f"{name} {s}"] = {"per_fit": per, "mean": mean}
-            cells = [f"{mean[w]:.4f} ({', '.join(f'{x:.3f}' for x in per[w])})" for w in WAYS]
-            ratio = mean["elimination"] / mean["addition"]
-            lines.append(f"| {name} | {s} | {cells[0]} | {cells[1]} | {ratio:.3f} |")
-    (RESULTS / "ranking_dropped.md").write_text("\n".join(lines) + "\n")
-    (RESULTS / "ranking_dropped.json").write_text(json.dumps(summary, indent=1) + "\n")
+            cells = [f"{mean[w]:.4f} ({', '.join(f'{x:.3f}' for x in per[w])})" for w in ways]
+            ratios = [f"{mean[w] / mean['addition']:.3f}" for w in others]
+            lines.append(f"| {name} | {s} | " + " | ".join(cells + ratios) + " |")
+    (RESULTS / f"{args.output}.md").write_text("\n".join(lines) + "\n")
+    (RESULTS / f"{args.output}.json").write_text(json.dumps(summary, indent=1) + "\n")
     print("\n".join(lines))
 
 

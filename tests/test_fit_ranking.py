@@ -161,6 +161,57 @@ def test_dropped_sensors_ranked_by_elimination_spare_one_of_two_stand_ins(monkey
     assert model.weight.item() == 0.0 and model.gate.keep.tolist() == [1, 1, 0, 0, 0, 0]
 
 
+def test_retrained_addition_adds_one_of_two_stand_ins_before_a_weaker_sensor(monkeypatch):
+    from types import SimpleNamespace
+
+    from dynst_cli import saliency
+    from dynst_cli.mask.gate import SensorGate
+
+    class Model(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.gate = SensorGate(6)
+            self.weight = torch.nn.Parameter(torch.zeros(1))
+
+    trained_on = []  # the sensors the model last learned to read
+
+    def measure(prep, starts, batch_size):
+        # 0 and 1 are kept; of the dropped ones 2 and 3 stand in for each other, so one adds
+        # little (0.1) once the model reads the other, and nothing until it has learned to;
+        # 4 is worth 0.5 and 5 is noise
+        read = trained_on[-1] if trained_on else [False] * 6
+        return np.array([0.7, 0.8, 0.1 if read[3] else 1.0, 0.1 if read[2] else 1.0, 0.5, 0.05])
+
+    model = Model()
+    model.gate.set_keep(np.arange(6) < 2, 0)
+    prep = SimpleNamespace(model=model)
+    _patch_measures(monkeypatch, saliency, measure)
+    rounds = []
+
+    def retrain(on, round_):
+        trained_on.append(on.tolist())
+        rounds.append(round_)
+        with torch.no_grad():
+            model.weight.add_(1.0)  # the ranking must put the weights back
+
+    def rank(dropped_by):
+        trained_on.clear(), rounds.clear()
+        return saliency.saliency_ranking(
+            prep, np.arange(3), 2, 0.25, retrain=retrain, dropped_by=dropped_by
+        )[0]
+
+    # on the fit's weights the second stand-in still looks worth 1 and goes in before 4
+    assert rank("addition").tolist() == [1, 0, 2, 3, 4, 5]
+    # retrained after each pass, the model reads 2 before 3 is measured: 4 goes in first
+    assert rank("retrained_addition").tolist() == [1, 0, 2, 4, 3, 5]
+    # the first retraining is the kept sensors' elimination's; then one after each addition
+    # but the last, on the sensors on so far
+    added = [np.flatnonzero(on).tolist() for on in trained_on[1:]]
+    assert added == [[0, 1, 2], [0, 1, 2, 4], [0, 1, 2, 3, 4]]
+    assert min(rounds[1:]) >= 6  # rounds after the kept ones' elimination
+    assert model.weight.item() == 0.0 and model.gate.keep.tolist() == [1, 1, 0, 0, 0, 0]
+
+
 def _group_saliency(prep, starts, batch_size):
     """Sensors 0-2 stand in for each other (worth 1 alone, 0.1 beside another of them); 3, 4
     and 5 carry their own signals, worth 0.5, 0.4 and 0.3."""

@@ -86,6 +86,8 @@ class MaskConfig:
     # regrow gate value, on the fit's weights) or "elimination" (every sensor switched on and the
     # model retrained to read them for `rank_retrain_epochs`, then iterative elimination of the
     # dropped ones with the kept ones pinned on, retraining between passes; needs
+    # `rank_retrain_epochs` > 0) or "retrained_addition" (addition, the model retrained to read
+    # the sensors of each pass before the next one measures the rest; needs
     # `rank_retrain_epochs` > 0). It orders the sensors a plan sparser than the fit's adds.
     rank_dropped_by: str = "addition"
     # Saliency criterion only: the windows the final ranking measures on. "train": the training
@@ -335,7 +337,7 @@ RULES = {
         "saliency_baseline": Rule("str", choices=("zero", "mean")),
         "saliency_abs": Rule("str", choices=("batch", "window")),
         "rank_kept_by": Rule("str", choices=("backward", "joint", "occlusion", "forward")),
-        "rank_dropped_by": Rule("str", choices=("addition", "elimination")),
+        "rank_dropped_by": Rule("str", choices=("addition", "elimination", "retrained_addition")),
         "rank_period": Rule("str", choices=("train", "val")),
         "rank_retrain_epochs": Rule("float", 0.0, 100.0),
         "settle_share": Rule("float", 0.0, 100.0),
@@ -393,10 +395,10 @@ def validate(config: FitConfig) -> None:
             f"{m.warmup_frac} + {m.ramp_frac} > {m.update_end_frac}"
         )
     _check_searches(config)
-    if m.rank_dropped_by == "elimination" and m.rank_retrain_epochs == 0:
+    if m.rank_dropped_by != "addition" and m.rank_retrain_epochs == 0:
         raise UsageError(
-            "mask.rank_dropped_by: elimination needs mask.rank_retrain_epochs above 0 (the model "
-            "is retrained to read the dropped sensors before they are eliminated)"
+            f"mask.rank_dropped_by: {m.rank_dropped_by} needs mask.rank_retrain_epochs above 0 "
+            "(the model is retrained to read the dropped sensors it ranks)"
         )
 
 

@@ -254,7 +254,8 @@ def saliency_ranking(
     `retrain(on, round)`, when given, trains the model on the sensors `on` after each
     elimination pass; the weights it changes are put back before the dropped sensors are ranked.
     ``dropped_by="elimination"`` (with `retrain`) ranks the dropped sensors by elimination too
-    (`_eliminate_dropped`).
+    (`_eliminate_dropped`); ``"retrained_addition"`` retrains between the addition passes
+    (`_add`).
     """
     keep = prep.model.gate.keep.detach().cpu().numpy() > 0.5
     weights = copy.deepcopy(prep.model.state_dict()) if retrain else None
@@ -272,7 +273,8 @@ def saliency_ranking(
             if dropped_by == "elimination" and retrain is not None:
                 dropped_order = _eliminate_dropped(*passes, keep, worth, retrain)
             else:
-                dropped_order = _add(*passes, keep, worth)
+                refit = retrain if dropped_by == "retrained_addition" else None
+                dropped_order = _add(*passes, keep, worth, refit)
         finally:
             if weights is not None:
                 prep.model.load_state_dict(weights)
@@ -469,8 +471,17 @@ def _with_level(saliency: np.ndarray, prep: Prepared, level: float) -> np.ndarra
     return out
 
 
-def _add(prep, starts, batch_size, fraction, keep: np.ndarray, worth) -> np.ndarray:
-    """Dropped sensors, the first to be added first."""
+def _add(prep, starts, batch_size, fraction, keep: np.ndarray, worth, retrain=None) -> np.ndarray:
+    """Dropped sensors, the first to be added first.
+
+    Without `retrain`, every pass measures the candidates on the fit's weights, which never read
+    the sensors added before: several sensors that bring the same information measure high
+    together and go in together. With `retrain(on, round)` (``mask.rank_dropped_by:
+    retrained_addition``) the sensors of each pass are switched on at their regrow gate value and
+    the model learns to read them before the next pass, so a candidate measures what it adds to
+    them. The retraining draws its windows from rounds after those of the kept sensors'
+    elimination.
+    """
     on, added = keep.copy(), []
     while not on.all():
         prep.model.gate.set_keep(on, -1)
@@ -481,4 +492,7 @@ def _add(prep, starts, batch_size, fraction, keep: np.ndarray, worth) -> np.ndar
         worth[chosen] = saliency[chosen]
         added.extend(chosen.tolist())
         on[chosen] = True
+        if retrain is not None and not on.all():
+            _scores_at_regrow_value(prep.model.gate, keep, on)
+            retrain(on.copy(), keep.size + len(added))
     return np.array(added, dtype=np.int64)
