@@ -212,6 +212,32 @@ def test_retrained_addition_adds_one_of_two_stand_ins_before_a_weaker_sensor(mon
     assert model.weight.item() == 0.0 and model.gate.keep.tolist() == [1, 1, 0, 0, 0, 0]
 
 
+def test_a_retrained_addition_pass_adds_at_most_its_share_of_the_sensors_on(monkeypatch):
+    from types import SimpleNamespace
+
+    from dynst_cli import saliency
+    from dynst_cli.mask.gate import SensorGate
+
+    model = torch.nn.Module()  # the gate alone: the ranking saves and restores its state
+    model.gate = gate = SensorGate(12)
+    gate.set_keep(np.arange(12) < 3, 0)  # 3 kept, 9 dropped: a fit at 0.75
+    prep = SimpleNamespace(model=model)
+    _patch_measures(monkeypatch, saliency, lambda prep, starts, size: np.linspace(2.0, 1.0, 12))
+    sizes = []
+
+    def retrain(on, round_):
+        sizes.append(int(on.sum()))
+
+    order, _ = saliency.saliency_ranking(
+        prep, np.arange(3), 2, 1 / 3, retrain=retrain, dropped_by="retrained_addition"
+    )
+    # the elimination of the 3 kept retrains at 2 and 1 on; then each addition pass adds a
+    # third of the sensors on (at least one, at most a third of those left): 3 -> 4 -> 5 -> 6
+    # -> 8 -> 9 -> 10 -> 11 -> 12, where by thirds of those left it would add 3, 2, 1, ...
+    assert sizes == [2, 1, 4, 5, 6, 8, 9, 10, 11]
+    assert order.tolist() == [0, 1, 2, *range(3, 12)]
+
+
 def _group_saliency(prep, starts, batch_size):
     """Sensors 0-2 stand in for each other (worth 1 alone, 0.1 beside another of them); 3, 4
     and 5 carry their own signals, worth 0.5, 0.4 and 0.3."""
