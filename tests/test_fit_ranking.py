@@ -210,6 +210,12 @@ def test_retrained_addition_adds_one_of_two_stand_ins_before_a_weaker_sensor(mon
     assert added == [[0, 1, 2], [0, 1, 2, 4], [0, 1, 2, 3, 4]]
     assert min(rounds[1:]) >= 6  # rounds after the kept ones' elimination
     assert model.weight.item() == 0.0 and model.gate.keep.tolist() == [1, 1, 0, 0, 0, 0]
+    # without retraining (`mask.rank_retrain_epochs: 0`) it is addition
+    trained_on.clear()
+    unretrained = saliency.saliency_ranking(
+        prep, np.arange(3), 2, 0.25, retrain=None, dropped_by="retrained_addition"
+    )
+    assert unretrained[0].tolist() == [1, 0, 2, 3, 4, 5]
 
 
 def test_a_retrained_addition_pass_adds_at_most_its_share_of_the_sensors_on(monkeypatch):

@@ -86,9 +86,11 @@ class MaskConfig:
     # regrow gate value, on the fit's weights) or "elimination" (every sensor switched on and the
     # model retrained to read them for `rank_retrain_epochs`, then iterative elimination of the
     # dropped ones with the kept ones pinned on, retraining between passes; needs
-    # `rank_retrain_epochs` > 0) or "retrained_addition" (addition, the model retrained to read
-    # the sensors of each pass before the next one measures the rest; needs
-    # `rank_retrain_epochs` > 0). It orders the sensors a plan sparser than the fit's adds.
+    # `rank_retrain_epochs` > 0) or "retrained_addition" (addition, the model retrained for
+    # `rank_retrain_epochs` to read the sensors of each pass before the next one measures the
+    # rest, each pass adding at most a `rank_pass_fraction` share of the sensors on; with
+    # `rank_retrain_epochs: 0` it is "addition"). It orders the sensors a plan denser than the
+    # fit's adds.
     rank_dropped_by: str = "addition"
     # Saliency criterion only: the windows the final ranking measures on. "train": the training
     # period, one window every t_out steps (it spans 70 % of the archive and is what the model
@@ -395,10 +397,10 @@ def validate(config: FitConfig) -> None:
             f"{m.warmup_frac} + {m.ramp_frac} > {m.update_end_frac}"
         )
     _check_searches(config)
-    if m.rank_dropped_by != "addition" and m.rank_retrain_epochs == 0:
+    if m.rank_dropped_by == "elimination" and m.rank_retrain_epochs == 0:
         raise UsageError(
-            f"mask.rank_dropped_by: {m.rank_dropped_by} needs mask.rank_retrain_epochs above 0 "
-            "(the model is retrained to read the dropped sensors it ranks)"
+            "mask.rank_dropped_by: elimination needs mask.rank_retrain_epochs above 0 (the model "
+            "is retrained to read the dropped sensors before they are eliminated)"
         )
 
 
