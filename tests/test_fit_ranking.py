@@ -611,10 +611,17 @@ def test_retraining_between_passes_changes_weights_only_for_the_ranking(
 
     monkeypatch.setattr(fit_module, "retrain_on", recording)
     ranking = fit_module.final_ranking(prep, config)
-    # One retraining after every elimination pass but the last, each on fewer sensors, all kept.
-    sizes = [int(on.sum()) for on, _ in calls]
-    assert sizes == sorted(sizes, reverse=True) and len(set(sizes)) == len(sizes)
-    assert all(not (on & ~keep).any() for on, _ in calls)
+    # One retraining after every elimination pass but the last, each on fewer sensors, all kept;
+    # then one after every addition pass but the last, each on more, the kept ones among them.
+    eliminating = [on for on, _ in calls if not (on & ~keep).any()]
+    adding = [on for on, _ in calls if (on & ~keep).any()]
+    assert len(eliminating) + len(adding) == len(calls) and eliminating and adding
+    assert all(on[keep].all() for on in adding)
+    for sets, order in ((eliminating, -1), (adding, 1)):
+        sizes = [int(on.sum()) for on in sets][::order]
+        assert sizes == sorted(sizes) and len(set(sizes)) == len(sizes)
+    rounds = [round_ for _, round_ in calls]
+    assert len(set(rounds)) == len(rounds)  # each retraining draws its own windows
     assert sorted(ranking.order[:6].tolist()) == sorted(np.flatnonzero(keep).tolist())
     after = prep.model.state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)

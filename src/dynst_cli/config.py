@@ -81,17 +81,17 @@ class MaskConfig:
     # sensor on, saliency.measure_on_occlusion) or "forward" (forward selection from none). The
     # elimination that narrows an explored or settled keep set measures the same way.
     rank_kept_by: str = "backward"
-    # Saliency criterion only: how the final ranking orders the dropped sensors, "addition"
-    # (iterative addition to the kept set, each pass switching on the most salient at their
-    # regrow gate value, on the fit's weights) or "elimination" (every sensor switched on and the
-    # model retrained to read them for `rank_retrain_epochs`, then iterative elimination of the
+    # Saliency criterion only: how the final ranking orders the dropped sensors, which a plan
+    # denser than the fit adds. "retrained_addition" (iterative addition to the kept set, each
+    # pass switching on the most salient at their regrow gate value and adding at most a
+    # `rank_pass_fraction` share of the sensors on, then the model retrained for
+    # `rank_retrain_epochs` to read them before the next pass measures the rest; with
+    # `rank_retrain_epochs: 0` it is "addition"), "addition" (the same passes by shares of the
+    # dropped sensors, all measured on the fit's weights) or "elimination" (every sensor
+    # switched on and the model retrained to read them, then iterative elimination of the
     # dropped ones with the kept ones pinned on, retraining between passes; needs
-    # `rank_retrain_epochs` > 0) or "retrained_addition" (addition, the model retrained for
-    # `rank_retrain_epochs` to read the sensors of each pass before the next one measures the
-    # rest, each pass adding at most a `rank_pass_fraction` share of the sensors on; with
-    # `rank_retrain_epochs: 0` it is "addition"). It orders the sensors a plan denser than the
-    # fit's adds.
-    rank_dropped_by: str = "addition"
+    # `rank_retrain_epochs` > 0).
+    rank_dropped_by: str = "retrained_addition"
     # Saliency criterion only: the windows the final ranking measures on. "train": the training
     # period, one window every t_out steps (it spans 70 % of the archive and is what the model
     # learned from, so it shows each sensor's long-run worth and availability better than the
