@@ -87,7 +87,7 @@ def main() -> None:
     command = "python benchmarks/bench_dropped_ranking.py " + " ".join(sys.argv[1:])
     others = ways[1:]
     lines = [
-        "# Ranking quality: the order of the dropped sensors",
+        f"# Ranking quality: the order of the dropped sensors ({', '.join(ways)})",
         "",
         *stamp_lines(stamp(command.strip())),
         "",

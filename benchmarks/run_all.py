@@ -157,6 +157,7 @@ def report(suite: dict) -> str:
     lines += [*section(RESULTS / "planted_groups.md")]
     lines += [*section(RESULTS / "ranking_brief_summary.md")]
     lines += [*section(RESULTS / "ranking_searches_summary.md")]
+    lines += [*section(RESULTS / "ranking_dropped_retrained.md")]
     lines += [*section(RESULTS / "greedy.md")]
     lines += [*section(RESULTS / "fit_cost.md")]
     for name in ("ingest_memory", "fit_memory", "ddp_speed"):
