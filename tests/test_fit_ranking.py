@@ -188,7 +188,7 @@ def test_retrained_addition_adds_one_of_two_stand_ins_before_a_weaker_sensor(mon
     _patch_measures(monkeypatch, saliency, measure)
     rounds = []
 
-    def retrain(on, round_):
+    def retrain(on, round_, share=1.0):
         trained_on.append(on.tolist())
         rounds.append(round_)
         with torch.no_grad():
@@ -229,10 +229,11 @@ def test_a_retrained_addition_pass_adds_at_most_its_share_of_the_sensors_on(monk
     gate.set_keep(np.arange(12) < 3, 0)  # 3 kept, 9 dropped: a fit at 0.75
     prep = SimpleNamespace(model=model)
     _patch_measures(monkeypatch, saliency, lambda prep, starts, size: np.linspace(2.0, 1.0, 12))
-    sizes = []
+    sizes, shares = [], []
 
-    def retrain(on, round_):
+    def retrain(on, round_, share=1.0):
         sizes.append(int(on.sum()))
+        shares.append(share)
 
     order, _ = saliency.saliency_ranking(
         prep, np.arange(3), 2, 1 / 3, retrain=retrain, dropped_by="retrained_addition"
@@ -241,6 +242,8 @@ def test_a_retrained_addition_pass_adds_at_most_its_share_of_the_sensors_on(monk
     # third of the sensors on (at least one, at most a third of those left): 3 -> 4 -> 5 -> 6
     # -> 8 -> 9 -> 10 -> 11 -> 12, where by thirds of those left it would add 3, 2, 1, ...
     assert sizes == [2, 1, 4, 5, 6, 8, 9, 10, 11]
+    # a pass that adds fewer than a third of the sensors on before it retrains for less
+    assert shares == pytest.approx([1, 1, 1, 3 / 4, 3 / 5, 1, 3 / 8, 1 / 3, 3 / 10])
     assert order.tolist() == [0, 1, 2, *range(3, 12)]
 
 
@@ -599,11 +602,11 @@ def test_retraining_between_passes_changes_weights_only_for_the_ranking(
     keep = prep.model.gate.keep.numpy() > 0.5
     calls = []
 
-    def recording(prep_, config_, on, round_):
+    def recording(prep_, config_, on, round_, share=1.0):
         calls.append((on.copy(), round_))
         weights = [p.clone() for p in prep_.model.backbone.parameters()]
         scores = prep_.model.gate.scores.detach().clone()
-        retrain_on(prep_, config_, on, round_)
+        retrain_on(prep_, config_, on, round_, share=share)
         assert torch.equal(prep_.model.gate.scores, scores)  # the gate is not trained
         assert (prep_.model.gate.keep.numpy() > 0.5).tolist() == on.tolist()
         now = prep_.model.backbone.parameters()

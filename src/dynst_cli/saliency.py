@@ -482,8 +482,9 @@ def _add(prep, starts, batch_size, fraction, keep: np.ndarray, worth, retrain=No
     them; and a pass adds at most `fraction` of the sensors on, as an elimination pass removes
     at most that share of them, so that no pass leaps from a model reading a few sensors to many
     more it has not learned to read (from a fit at 0.9, a third of the dropped sensors would be
-    three times the kept ones). The retraining draws its windows from rounds after those of the
-    kept sensors' elimination.
+    three times the kept ones). A pass that adds fewer asks for as much less retraining (at
+    least a step): the last passes add a sensor or two to a model that reads nearly all. The
+    retraining draws its windows from rounds after those of the kept sensors' elimination.
     """
     on, added = keep.copy(), []
     while not on.all():
@@ -498,5 +499,6 @@ def _add(prep, starts, batch_size, fraction, keep: np.ndarray, worth, retrain=No
         on[chosen] = True
         if retrain is not None and not on.all():
             _scores_at_regrow_value(prep.model.gate, keep, on)
-            retrain(on.copy(), keep.size + len(added))
+            full = fraction * (on.sum() - chosen.size)  # a full pass from the sensors on before
+            retrain(on.copy(), keep.size + len(added), share=min(1.0, chosen.size / full))
     return np.array(added, dtype=np.int64)

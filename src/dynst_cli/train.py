@@ -482,11 +482,14 @@ def retrain_on(
     keep: np.ndarray,
     round_: int,
     stream: int = RANK_RETRAIN_OFFSET,
+    share: float = 1.0,
 ) -> None:
-    """Train the backbone for `mask.rank_retrain_epochs` with the mask frozen at `keep`.
+    """Train the backbone for `mask.rank_retrain_epochs` (times `share`, at least one step) with
+    the mask frozen at `keep`.
 
     One step of an elimination (`saliency.saliency_ranking`, `saliency.settle_keep_set`): the
     model learns to do without the sensors just switched off before the next pass measures it.
+    An addition pass smaller than a full one asks for a `share` of the retraining.
     The windows are drawn from the whole training period with a generator seeded by (seed,
     `stream`, `round_`), not sharded, so every rank of a distributed fit trains the same steps
     and keeps the same weights; the gate's scores are not trained. Only the sensors on are read
@@ -495,7 +498,7 @@ def retrain_on(
     """
     n_windows = len(prep.splits["train"].window_starts)
     epoch_steps = max(1, math.ceil(n_windows / config.train.batch_size))
-    steps = math.ceil(config.mask.rank_retrain_epochs * epoch_steps)
+    steps = math.ceil(config.mask.rank_retrain_epochs * epoch_steps * share)
     if steps <= 0:
         return
     gate = prep.model.gate
