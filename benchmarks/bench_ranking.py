@@ -49,11 +49,7 @@ best-validation weights, the same rule for every row) and scored on the test spl
   ``brief`` (silent with a third of the archive's epochs), ``searches`` (the
   mask-learning epochs split into three brief independent searches from fresh models, the keep
   set the sensors they keep most often, the first search's model trained on it for the frozen-
-  mask epochs: ``mask.searches: 3``; every variant before it has one search),
-  ``retrained_addition`` (searches, and the final ranking retrains the model on the sensors of
-  each addition pass before the next one measures the dropped sensors left,
-  ``mask.rank_dropped_by: retrained_addition``, today's default; every variant before it ranks
-  the dropped sensors by addition on the fit's weights),
+  mask epochs: ``mask.searches: 3``, today's default; every other variant has one search),
   the last twenty-three also fitted with seeds 1 and 2 (fit noise), and the consensus of the
   default's three fit seeds (what ``fit --seeds 3`` ranks, from the saved fits) scored too;
 - the rivals: random (seeds 0, 1, 2), variance, QR, greedy.
@@ -105,21 +101,19 @@ VARIANTS = (
     "before", "magnitude", "saliency", "consensus", "dropout", "smoothed", "thirds", "forward",
     "trainwin", "retrain", "settle", "residual", "grace", "short", "long", "tenths", "silent",
     "joint", "centered", "available", "windowed", "occluded", "recent", "regrace", "loose",
-    "explore", "error", "brief", "searches", "retrained_addition",
+    "explore", "error", "brief", "searches",
 )  # fmt: skip
 # Today's default: three brief mask searches pooled (mask.searches: 3), each with saliency, the
 # final ranking by thirds on training windows, the model retrained between the elimination
-# passes (mask.rank_retrain_epochs: 0.25) and between the addition passes
-# (mask.rank_dropped_by: retrained_addition), the sensors silent in the validation period ranked
-# last (mask.rank_silent_last); the recipe's defaults. ``searches`` is the same with the dropped
-# sensors added on the fit's weights, ``silent`` that with one search, ``retrain`` that without
-# silent sensors last.
-DEFAULT = "retrained_addition"
+# passes (mask.rank_retrain_epochs: 0.25), the sensors silent in the validation period ranked
+# last (mask.rank_silent_last); the recipe's defaults. ``silent`` is the same with one search,
+# ``retrain`` that without the last step.
+DEFAULT = "searches"
 FIT_SEEDS = (1, 2)  # these variants are also fitted with these seeds (fit noise)
 SEEDED = (
     "thirds", "forward", "trainwin", "retrain", "settle", "residual", "grace", "short", "long",
     "tenths", "silent", "joint", "centered", "available", "windowed", "occluded", "recent",
-    "regrace", "loose", "explore", "error", "brief", "searches", "retrained_addition",
+    "regrace", "loose", "explore", "error", "brief", "searches",
 )  # fmt: skip
 REGROW_GRACE = 4  # the ``grace`` variant's mask.regrow_grace
 LOOSE_KEEP = 1.4  # the ``loose`` variant fits keeping this many times as many sensors
@@ -347,22 +341,11 @@ def variant_overrides(name: str) -> dict[str, dict]:
         # drop-and-regrow split into three brief independent searches, the keep set the one
         # their keep sets agree on most, the frozen-mask epochs on it (mask.searches)
         "searches": {"searches": 3},
-        # searches, and the model retrained between the final ranking's addition passes
-        "retrained_addition": {},
     }
-    # every variant before ``searches`` was measured with one mask search over all the epochs,
-    # every variant before ``retrained_addition`` with the dropped sensors added on the fit's
-    # weights
-    one, added = {"searches": 1}, {"rank_dropped_by": "addition"}
-    searched = ("searches", "retrained_addition")
+    # every variant before ``searches`` was measured with one mask search over all the epochs
+    one = {"searches": 1}
     out = {
-        variant: {
-            "mask": {
-                **({} if variant in searched else one),
-                **({} if variant == "retrained_addition" else added),
-                **mask,
-            }
-        }
+        variant: {"mask": mask if variant == "searches" else {**one, **mask}}
         for variant, mask in masks.items()
     }
     out["short"]["train"] = {"epochs": max(2, epochs // 2)}

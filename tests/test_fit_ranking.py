@@ -598,6 +598,7 @@ def test_retraining_between_passes_changes_weights_only_for_the_ranking(
     fit_run(twelve_sensors, tmp_path / "run", tiny_config())
     config, _, prep = load_for_run(RunDir(tmp_path / "run"))
     config.mask.rank_retrain_epochs = 0.5
+    config.mask.rank_dropped_by = "retrained_addition"
     before = {k: v.clone() for k, v in prep.model.state_dict().items()}
     keep = prep.model.gate.keep.numpy() > 0.5
     calls = []

@@ -82,16 +82,16 @@ class MaskConfig:
     # elimination that narrows an explored or settled keep set measures the same way.
     rank_kept_by: str = "backward"
     # Saliency criterion only: how the final ranking orders the dropped sensors, which a plan
-    # denser than the fit adds. "retrained_addition" (iterative addition to the kept set, each
-    # pass switching on the most salient at their regrow gate value and adding at most a
-    # `rank_pass_fraction` share of the sensors on, then the model retrained for
-    # `rank_retrain_epochs` to read them before the next pass measures the rest; with
-    # `rank_retrain_epochs: 0` it is "addition"), "addition" (the same passes by shares of the
-    # dropped sensors, all measured on the fit's weights) or "elimination" (every sensor
-    # switched on and the model retrained to read them, then iterative elimination of the
-    # dropped ones with the kept ones pinned on, retraining between passes; needs
-    # `rank_retrain_epochs` > 0).
-    rank_dropped_by: str = "retrained_addition"
+    # denser than the fit adds. "addition" (iterative addition to the kept set, each pass
+    # switching on the most salient `rank_pass_fraction` of the dropped sensors at their regrow
+    # gate value, all measured on the fit's weights), "retrained_addition" (each pass adds at
+    # most a `rank_pass_fraction` share of the sensors on, then the model is retrained for
+    # `rank_retrain_epochs`, less for a smaller pass, to read them before the next pass measures
+    # the rest; with `rank_retrain_epochs: 0` it is "addition"; denser plans rank better, and a
+    # fit costs more) or "elimination" (every sensor switched on and the model retrained to
+    # read them, then iterative elimination of the dropped ones with the kept ones pinned on,
+    # retraining between passes; needs `rank_retrain_epochs` > 0).
+    rank_dropped_by: str = "addition"
     # Saliency criterion only: the windows the final ranking measures on. "train": the training
     # period, one window every t_out steps (it spans 70 % of the archive and is what the model
     # learned from, so it shows each sensor's long-run worth and availability better than the
