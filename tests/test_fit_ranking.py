@@ -116,17 +116,21 @@ def test_each_ranking_pass_settles_its_share_of_the_undecided_sensors(
     assert order.tolist() == [*range(9, -1, -1), *range(19, 9, -1)]
 
 
+class _GatedModel(torch.nn.Module):
+    """A sensor gate and one weight: what a ranking with retraining saves, changes and restores."""
+
+    def __init__(self, n_sensors: int):
+        from dynst_cli.mask.gate import SensorGate
+
+        super().__init__()
+        self.gate = SensorGate(n_sensors)
+        self.weight = torch.nn.Parameter(torch.zeros(1))
+
+
 def test_dropped_sensors_ranked_by_elimination_spare_one_of_two_stand_ins(monkeypatch):
     from types import SimpleNamespace
 
     from dynst_cli import saliency
-    from dynst_cli.mask.gate import SensorGate
-
-    class Model(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.gate = SensorGate(6)
-            self.weight = torch.nn.Parameter(torch.zeros(1))
 
     def measure(prep, starts, batch_size):
         # 0 and 1 are kept; of the dropped ones 2 and 3 stand in for each other (1 alone, 0.1
@@ -135,7 +139,7 @@ def test_dropped_sensors_ranked_by_elimination_spare_one_of_two_stand_ins(monkey
         pair = 0.1 if on[2] and on[3] else 1.0
         return np.array([0.7, 0.8, pair, pair, 0.5, 0.05])
 
-    model = Model()
+    model = _GatedModel(6)
     model.gate.set_keep(np.arange(6) < 2, 0)
     prep = SimpleNamespace(model=model)
     _patch_measures(monkeypatch, saliency, measure)
@@ -165,13 +169,6 @@ def test_retrained_addition_adds_one_of_two_stand_ins_before_a_weaker_sensor(mon
     from types import SimpleNamespace
 
     from dynst_cli import saliency
-    from dynst_cli.mask.gate import SensorGate
-
-    class Model(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.gate = SensorGate(6)
-            self.weight = torch.nn.Parameter(torch.zeros(1))
 
     trained_on = []  # the sensors the model last learned to read
 
@@ -182,7 +179,7 @@ def test_retrained_addition_adds_one_of_two_stand_ins_before_a_weaker_sensor(mon
         read = trained_on[-1] if trained_on else [False] * 6
         return np.array([0.7, 0.8, 0.1 if read[3] else 1.0, 0.1 if read[2] else 1.0, 0.5, 0.05])
 
-    model = Model()
+    model = _GatedModel(6)
     model.gate.set_keep(np.arange(6) < 2, 0)
     prep = SimpleNamespace(model=model)
     _patch_measures(monkeypatch, saliency, measure)
@@ -222,10 +219,9 @@ def test_a_retrained_addition_pass_adds_at_most_its_share_of_the_sensors_on(monk
     from types import SimpleNamespace
 
     from dynst_cli import saliency
-    from dynst_cli.mask.gate import SensorGate
 
-    model = torch.nn.Module()  # the gate alone: the ranking saves and restores its state
-    model.gate = gate = SensorGate(12)
+    model = _GatedModel(12)
+    gate = model.gate
     gate.set_keep(np.arange(12) < 3, 0)  # 3 kept, 9 dropped: a fit at 0.75
     prep = SimpleNamespace(model=model)
     _patch_measures(monkeypatch, saliency, lambda prep, starts, size: np.linspace(2.0, 1.0, 12))
