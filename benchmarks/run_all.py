@@ -158,6 +158,9 @@ def report(suite: dict) -> str:
     lines += [*section(RESULTS / "ranking_brief_summary.md")]
     lines += [*section(RESULTS / "ranking_searches_summary.md")]
     lines += [*section(RESULTS / "ranking_dropped_retrained.md")]
+    lines += [*section(RESULTS / "planted_drivers.md")]
+    lines += [*section(RESULTS / "ranking_variant_residual-grace4.md")]
+    lines += [*section(RESULTS / "ranking_variant_default-check.md")]
     lines += [*section(RESULTS / "greedy.md")]
     lines += [*section(RESULTS / "fit_cost.md")]
     for name in ("ingest_memory", "fit_memory", "ddp_speed"):

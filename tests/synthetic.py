@@ -12,10 +12,19 @@ from dynst_cli.config import FitConfig
 
 
 def planted_network(
-    n_drivers: int = 3, n_followers: int = 21, n_steps: int = 600, seed: int = 0
+    n_drivers: int = 3,
+    n_followers: int = 21,
+    n_steps: int = 600,
+    seed: int = 0,
+    persistence: float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Values (n_steps, N) where sensors 0..n_drivers-1 are independent drivers (smooth random
-    walks) and every other sensor is a noisy, one-step-lagged copy of one driver.
+    """Values (n_steps, N) where sensors 0..n_drivers-1 are independent drivers and every other
+    sensor is a noisy, one-step-lagged copy of one driver.
+
+    The drivers are smooth random walks (`persistence` 1) or stationary AR(1) processes
+    ``d_t = persistence * d_{t-1} + e_t`` (`persistence` below 1), started from their stationary
+    distribution. Random walks correlate by chance over a finite stretch, with a sign that can
+    change from one period to the next; AR(1) drivers do so much less.
 
     The right plan keeps the drivers: every follower is forecast from its driver's history, but
     no follower can stand in for a driver's own future as well as the driver itself. Returns the
@@ -23,7 +32,14 @@ def planted_network(
     """
     rng = np.random.default_rng(seed)
     n = n_drivers + n_followers
-    drivers = np.cumsum(rng.normal(size=(n_steps + 1, n_drivers)), axis=0)
+    shocks = rng.normal(size=(n_steps + 1, n_drivers))
+    if persistence >= 1.0:
+        drivers = np.cumsum(shocks, axis=0)
+    else:
+        drivers = np.empty_like(shocks)
+        drivers[0] = shocks[0] / np.sqrt(1.0 - persistence**2)
+        for t in range(1, n_steps + 1):
+            drivers[t] = persistence * drivers[t - 1] + shocks[t]
     drivers = (drivers - drivers.mean(0)) / drivers.std(0)
     follows = np.concatenate([np.arange(n_drivers), rng.integers(0, n_drivers, n_followers)])
     values = np.empty((n_steps, n), dtype=np.float32)
