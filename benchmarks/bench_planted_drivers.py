@@ -11,7 +11,9 @@ sensor the final ranking puts below the keep set is the driver of a group the ke
 
 Ways: ``default`` (today's recipe), ``one-search`` (`mask.searches: 1`), ``residual-grace4``
 (`mask.regrow_signal: residual` with `mask.regrow_grace: 4`), and the same with one search and a
-grace of 4 or 8 updates (``one-search-residual-grace4``, ``one-search-residual-grace8``).
+grace of 4 or 8 updates (``one-search-residual-grace4``, ``one-search-residual-grace8``), and
+``exchange3`` (today's recipe with up to three exchanges after the final ranking,
+`mask.exchange_trials: 3`).
 
     .venv/bin/python benchmarks/bench_planted_drivers.py [--workers 2]
 """
@@ -49,6 +51,7 @@ WAYS = {
     "residual-grace4": {**RESIDUAL, "regrow_grace": 4},
     "one-search-residual-grace4": {**ONE, **RESIDUAL, "regrow_grace": 4},
     "one-search-residual-grace8": {**ONE, **RESIDUAL, "regrow_grace": 8},
+    "exchange3": {"exchange_trials": 3},
 }
 SPARSITY = 0.9
 

@@ -161,6 +161,7 @@ def report(suite: dict) -> str:
     lines += [*section(RESULTS / "planted_drivers.md")]
     lines += [*section(RESULTS / "ranking_variant_residual-grace4.md")]
     lines += [*section(RESULTS / "ranking_variant_default-check.md")]
+    lines += [*section(RESULTS / "ranking_variant_exchange3.md")]
     lines += [*section(RESULTS / "greedy.md")]
     lines += [*section(RESULTS / "fit_cost.md")]
     for name in ("ingest_memory", "fit_memory", "ddp_speed"):

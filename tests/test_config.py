@@ -22,6 +22,7 @@ from dynst_cli.errors import UsageError
         ("mask", "explore_keep", 0.5, ["mask.explore_keep", "[1, 100]"]),
         ("mask", "regrow_signal", "loss", ["mask.regrow_signal", "or 'error'"]),
         ("train", "finetune_epochs", -1, ["train.finetune_epochs", ">= 0"]),
+        ("mask", "exchange_trials", -1, ["mask.exchange_trials", ">= 0"]),
         ("train", "epochs", True, ["--epochs (train.epochs)", "an integer"]),
         ("train", "dense_reference", "yes", ["train.dense_reference", "true or false"]),
         ("train", "device", "tpu", ["--device (train.device)", "'cpu' or 'cuda'"]),

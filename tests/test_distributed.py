@@ -65,7 +65,7 @@ def _train_one_rank(
     epochs of a longer fit it keeps the weights of the first rather than those of the last.
     """
     from dynst_cli import train
-    from dynst_cli.fit import _searched, settle_hook
+    from dynst_cli.fit import _exchanged, _searched, final_ranking, settle_hook
 
     if worsening:
         epochs = iter(range(1, 1000))
@@ -93,6 +93,8 @@ def _train_one_rank(
             run_epochs(
                 prep, config, TrainState(), select, optimizer, lambda state: None, ddp, settle
             )
+        if config.mask.exchange_trials:  # decided on rank 0, retrained on every rank alike
+            _exchanged(prep, config, final_ranking(prep, config), select)
         gate = prep.model.gate
         np.savez(
             f"{out}/rank{rank}.npz",
@@ -109,7 +111,8 @@ def _train_one_rank(
 
 
 # The residual and error regrow signals are summed over ranks; the settling and the narrowing of
-# an explored keep set retrain on every rank alike; so do the brief mask searches.
+# an explored keep set retrain on every rank alike; so do the brief mask searches and the
+# exchanges after the final ranking.
 @pytest.mark.parametrize(
     "mask",
     [
@@ -118,6 +121,7 @@ def _train_one_rank(
         {"regrow_signal": "error", "regrow_grace": 2},
         {"explore_keep": 1.5},
         {"searches": 2},
+        {"exchange_trials": 2},
     ],
 )
 def test_every_rank_ends_with_the_same_mask_scores_and_weights(tmp_path, planted, mask):

@@ -38,12 +38,13 @@ def test_run_keeps_exactly_the_target_count_and_ranks_every_sensor(fitted_run):
         {"sensor_dropout": 0.3, "signal_smoothing": 0.8},
         {"regrow_signal": "residual", "regrow_grace": 2, "settle_share": 1.0},
         {"regrow_signal": "error", "regrow_grace": 2},
+        {"exchange_trials": 2},
     ],
 )
 def test_resume_after_an_interruption_gives_the_same_run(tmp_path, planted, mask):
     config = tiny_config()
-    # the random sensor dropout, the smoothed signal, the residual probe, the regrow grace and the
-    # settling too
+    # the random sensor dropout, the smoothed signal, the residual probe, the regrow grace, the
+    # settling and the exchanges too
     for key, value in mask.items():
         setattr(config.mask, key, value)
     straight = tmp_path / "straight"

@@ -111,6 +111,16 @@ class MaskConfig:
     # are trained with before any is judged. 0 keeps the set drop-and-regrow left; off by default
     # because the settled sets ranked worse on three of four real archives (benchmarks/RESULTS.md).
     settle_share: float = 0.0
+    # Saliency criterion only: after the final ranking, swaps tried at most (exchange.py): the
+    # k-th least worth kept sensor for the k-th most promising dropped one, the model retrained
+    # to read it (`rank_retrain_epochs`), the swap kept if its validation error is below that of
+    # the same retraining without it; the first that is not is undone and ends them. Drop-and-
+    # regrow can end with two sensors that carry the same information and none of a part of the
+    # network only a dropped sensor sees; the final ranking's addition then often ranks that
+    # sensor first among the dropped.
+    # 0 (none) by default: 3 moved the real archives by less than the noise and ranked the
+    # benchmark's planted network worse at 0.9 (benchmarks/RESULTS.md).
+    exchange_trials: int = 0
     # Saliency criterion only: drop-and-regrow keeps this many times as many sensors as the
     # sparsity asks for (at most all), and when it ends, iterative elimination as the final
     # ranking's (saliency.settle_keep_set) brings them down to the asked count before the frozen-
@@ -343,6 +353,7 @@ RULES = {
         "rank_period": Rule("str", choices=("train", "val")),
         "rank_retrain_epochs": Rule("float", 0.0, 100.0),
         "settle_share": Rule("float", 0.0, 100.0),
+        "exchange_trials": Rule("int", 0),
         "explore_keep": Rule("float", 1.0, 100.0),
         "searches": Rule("int", 1),
         "regrow_signal": Rule("str", choices=("gate", "residual", "error")),

@@ -22,6 +22,7 @@ from dynst_cli.data import SensorData, load_dataset
 from dynst_cli.dense_cache import DenseReference, cache_root, dense_key, key_inputs, lookup, store
 from dynst_cli.errors import DynstError, InputError, UsageError
 from dynst_cli.evaluate import EVAL_BATCH, headline
+from dynst_cli.exchange import exchanged
 from dynst_cli.mask import check_keeps_some, n_keep_for
 from dynst_cli.mask.regrow_signals import regrow_probe
 from dynst_cli.model import ForecastModel
@@ -53,6 +54,7 @@ from dynst_cli.selection.consensus import (
 )
 from dynst_cli.selection.silent import silent_last, silent_sensors
 from dynst_cli.train import (
+    EXCHANGE_RETRAIN_OFFSET,
     SETTLE_RETRAIN_OFFSET,
     BestWeights,
     Prepared,
@@ -65,6 +67,7 @@ from dynst_cli.train import (
     retrain_on,
     run_epochs,
     train_fixed,
+    validation_mae,
 )
 
 SEEDS_DIR = "seeds"  # a consensus fit's refits, one run directory per extra seed
@@ -165,6 +168,7 @@ def _fit(dataset_path, run_path, config: FitConfig, resume, constraints, on_epoc
         settle = settle_hook(prep, config, select)
         state = run_epochs(prep, config, state, select, optimizer, checkpoint, ddp, settle)
     ranking, consensus = final_ranking(prep, config), None
+    ranking, exchanges = _exchanged(prep, config, ranking, select)
     if searches:
         ranking = dataclasses.replace(ranking, selection_frequency=selection_frequency(keeps))
     if config.train.seeds > 1:
@@ -187,7 +191,7 @@ def _fit(dataset_path, run_path, config: FitConfig, resume, constraints, on_epoc
     summary = {}
     if dist.is_main():  # evaluation and files: rank 0 only, the others wait at the barrier
         summary = _write_results(
-            run, prep, data, state, dense, timings, ranking, consensus, searched
+            run, prep, data, state, dense, timings, ranking, consensus, searched, exchanges
         )
     dist.barrier()
     return summary
@@ -296,6 +300,17 @@ def final_ranking(prep: Prepared, config: FitConfig) -> Ranking:
         config.mask.rank_dropped_by,
     )
     return Ranking(order=order, scores=worth, kept=keep)
+
+
+def _exchanged(prep: Prepared, config: FitConfig, ranking: Ranking, select):
+    """The ranking after the exchanges of `mask.exchange_trials` (exchange.py) and how many
+    stood (None when none were asked for). The model ends as the last swap that stood left it,
+    trained to read the new keep set, and is the plan's."""
+    trials = config.mask.exchange_trials
+    if trials <= 0 or config.mask.drop_criterion != "saliency" or ranking.kept is None:
+        return ranking, None
+    retrain = functools.partial(retrain_on, prep, config, stream=EXCHANGE_RETRAIN_OFFSET)
+    return exchanged(prep, ranking, trials, select, retrain, lambda: validation_mae(prep))
 
 
 def settle_hook(prep: Prepared, config: FitConfig, select) -> Callable[[], np.ndarray] | None:
@@ -505,6 +520,7 @@ def _write_results(
     ranking,
     consensus,
     searched=None,
+    exchanges: int | None = None,
 ) -> dict:
     gate = prep.model.gate
     sparse = evaluate_splits(prep)
@@ -527,6 +543,8 @@ def _write_results(
         summary["consensus"] = consensus
     if searched:
         summary["searches"] = searched
+    if exchanges is not None:
+        summary["exchanges"] = exchanges
     _check_finite_metrics(summary, data)
     model_bundle(prep, data).save(run)
     dataclasses.replace(ranking, kept=keep, sensor_ids=tuple(map(str, data.sensor_ids))).write(

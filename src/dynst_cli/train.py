@@ -58,6 +58,7 @@ from dynst_cli.model import ForecastModel, backbone_spec, build_model
 FINETUNE_EPOCH_OFFSET = 10_000  # shuffling seeds of frozen-mask epochs, apart from the fit's
 RANK_RETRAIN_OFFSET = 20_000  # shuffling seeds of the final ranking's retraining, apart again
 SETTLE_RETRAIN_OFFSET = 30_000  # and of the retraining that settles the keep set (settle_share)
+EXCHANGE_RETRAIN_OFFSET = 40_000  # and of the exchanges' retraining (exchange_trials)
 
 
 @dataclass
