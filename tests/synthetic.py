@@ -1,4 +1,5 @@
-"""Small synthetic canonical datasets with a known answer, shared by the tests."""
+"""Small synthetic canonical datasets with a known answer, and a stand-in gated model, shared by
+the tests."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import torch
 import xarray as xr
 
 from dynst_cli.config import FitConfig
@@ -112,3 +114,15 @@ TINY_RECIPE = {
 def tiny_config(**train) -> FitConfig:
     """TINY_RECIPE as a configuration, with `train` keys overridden."""
     return FitConfig.from_dict({**TINY_RECIPE, "train": {**TINY_RECIPE["train"], **train}})
+
+
+class GatedModel(torch.nn.Module):
+    """A sensor gate and one weight, in place of a forecasting model: what a ranking, a settling
+    or an exchange saves, changes and restores, without a backbone to train."""
+
+    def __init__(self, n_sensors: int):
+        from dynst_cli.mask.gate import SensorGate
+
+        super().__init__()
+        self.gate = SensorGate(n_sensors)
+        self.weight = torch.nn.Parameter(torch.zeros(1))

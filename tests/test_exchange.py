@@ -12,17 +12,9 @@ import torch
 from dynst_cli.bundle import ModelBundle
 from dynst_cli.exchange import exchanged, swapped_order
 from dynst_cli.fit import fit_run
-from dynst_cli.mask.gate import SensorGate
 from dynst_cli.run import RunDir
 from dynst_cli.selection import Ranking
-from synthetic import canonical_dataset, planted_network, tiny_config, write
-
-
-class _GatedModel(torch.nn.Module):
-    def __init__(self, n_sensors: int):
-        super().__init__()
-        self.gate = SensorGate(n_sensors)
-        self.weight = torch.nn.Parameter(torch.zeros(1))
+from synthetic import GatedModel, canonical_dataset, planted_network, tiny_config, write
 
 
 def _free(order: np.ndarray, n_keep: int) -> np.ndarray:
@@ -32,7 +24,7 @@ def _free(order: np.ndarray, n_keep: int) -> np.ndarray:
 
 
 def _fitted(n_sensors: int, order: list[int], n_keep: int):
-    model = _GatedModel(n_sensors)
+    model = GatedModel(n_sensors)
     order = np.array(order)
     keep = _free(order, n_keep)
     model.gate.set_keep(keep, 0)

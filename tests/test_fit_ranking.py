@@ -13,7 +13,7 @@ from dynst_cli.prune import prune_run
 from dynst_cli.selection import Ranking
 from dynst_cli.selection.consensus import consensus_ranking, mean_pairwise_jaccard
 from dynst_cli.train import BestWeights
-from synthetic import canonical_dataset, planted_network, tiny_config, write
+from synthetic import GatedModel, canonical_dataset, planted_network, tiny_config, write
 
 
 @pytest.fixture(scope="module")
@@ -116,17 +116,6 @@ def test_each_ranking_pass_settles_its_share_of_the_undecided_sensors(
     assert order.tolist() == [*range(9, -1, -1), *range(19, 9, -1)]
 
 
-class _GatedModel(torch.nn.Module):
-    """A sensor gate and one weight: what a ranking with retraining saves, changes and restores."""
-
-    def __init__(self, n_sensors: int):
-        from dynst_cli.mask.gate import SensorGate
-
-        super().__init__()
-        self.gate = SensorGate(n_sensors)
-        self.weight = torch.nn.Parameter(torch.zeros(1))
-
-
 def test_dropped_sensors_ranked_by_elimination_spare_one_of_two_stand_ins(monkeypatch):
     from types import SimpleNamespace
 
@@ -139,7 +128,7 @@ def test_dropped_sensors_ranked_by_elimination_spare_one_of_two_stand_ins(monkey
         pair = 0.1 if on[2] and on[3] else 1.0
         return np.array([0.7, 0.8, pair, pair, 0.5, 0.05])
 
-    model = _GatedModel(6)
+    model = GatedModel(6)
     model.gate.set_keep(np.arange(6) < 2, 0)
     prep = SimpleNamespace(model=model)
     _patch_measures(monkeypatch, saliency, measure)
@@ -179,7 +168,7 @@ def test_retrained_addition_adds_one_of_two_stand_ins_before_a_weaker_sensor(mon
         read = trained_on[-1] if trained_on else [False] * 6
         return np.array([0.7, 0.8, 0.1 if read[3] else 1.0, 0.1 if read[2] else 1.0, 0.5, 0.05])
 
-    model = _GatedModel(6)
+    model = GatedModel(6)
     model.gate.set_keep(np.arange(6) < 2, 0)
     prep = SimpleNamespace(model=model)
     _patch_measures(monkeypatch, saliency, measure)
@@ -220,7 +209,7 @@ def test_a_retrained_addition_pass_adds_at_most_its_share_of_the_sensors_on(monk
 
     from dynst_cli import saliency
 
-    model = _GatedModel(12)
+    model = GatedModel(12)
     gate = model.gate
     gate.set_keep(np.arange(12) < 3, 0)  # 3 kept, 9 dropped: a fit at 0.75
     prep = SimpleNamespace(model=model)
