@@ -162,6 +162,7 @@ def report(suite: dict) -> str:
     lines += [*section(RESULTS / "ranking_variant_residual-grace4.md")]
     lines += [*section(RESULTS / "ranking_variant_default-check.md")]
     lines += [*section(RESULTS / "ranking_variant_exchange3.md")]
+    lines += [*section(RESULTS / "ranking_variant_one-search-residual-grace8.md")]
     lines += [*section(RESULTS / "greedy.md")]
     lines += [*section(RESULTS / "fit_cost.md")]
     for name in ("ingest_memory", "fit_memory", "ddp_speed"):
