@@ -13,7 +13,8 @@ Ways: ``default`` (today's recipe), ``one-search`` (`mask.searches: 1`), ``resid
 (`mask.regrow_signal: residual` with `mask.regrow_grace: 4`), and the same with one search and a
 grace of 4 or 8 updates (``one-search-residual-grace4``, ``one-search-residual-grace8``), and
 ``exchange3`` (today's recipe with up to three exchanges after the final ranking,
-`mask.exchange_trials: 3`).
+`mask.exchange_trials: 3`), and ``default-gwnet`` (today's recipe with the gwnet backbone: the
+target asks for every driver with stid and with gwnet).
 
     .venv/bin/python benchmarks/bench_planted_drivers.py [--workers 2]
 """
@@ -52,7 +53,9 @@ WAYS = {
     "one-search-residual-grace4": {**ONE, **RESIDUAL, "regrow_grace": 4},
     "one-search-residual-grace8": {**ONE, **RESIDUAL, "regrow_grace": 8},
     "exchange3": {"exchange_trials": 3},
+    "default-gwnet": {},
 }
+BACKBONES = {"default-gwnet": "gwnet"}  # the ways fitted with another backbone than the recipe's
 SPARSITY = 0.9
 
 
@@ -75,6 +78,8 @@ def fit_job(work: str, persistence: float, seed: int, way: str) -> dict:
     recipe = recipe_dict("planted")
     recipe.setdefault("train", {})["dense_reference"] = False
     recipe.setdefault("mask", {}).update(WAYS[way])
+    if way in BACKBONES:
+        recipe.setdefault("model", {})["backbone"] = BACKBONES[way]
     (here / "recipe.yaml").write_text(yaml.safe_dump(recipe))
     run = here / "run"
     cmd = [sys.executable, "-m", "dynst_cli", "--quiet", "fit", str(dataset), "-o", str(run)]
