@@ -13,20 +13,19 @@ from dynst_cli.bundle import ModelBundle
 from dynst_cli.exchange import exchanged, swapped_order
 from dynst_cli.fit import fit_run
 from dynst_cli.run import RunDir
-from dynst_cli.selection import Ranking
+from dynst_cli.selection import Ranking, Siting
 from synthetic import GatedModel, canonical_dataset, planted_network, tiny_config, write
 
 
-def _free(order: np.ndarray, n_keep: int) -> np.ndarray:
-    keep = np.zeros(order.size, dtype=bool)
-    keep[order[:n_keep]] = True
-    return keep
+def _free(n_sensors: int):
+    """The keep choice without siting constraints, as a fit makes it."""
+    return Siting.free(n_sensors).keep_fn()
 
 
 def _fitted(n_sensors: int, order: list[int], n_keep: int):
     model = GatedModel(n_sensors)
     order = np.array(order)
-    keep = _free(order, n_keep)
+    keep = _free(n_sensors)(order, n_keep)
     model.gate.set_keep(keep, 0)
     with torch.no_grad():  # what drop-and-regrow left: kept scores about 1, a dropped one 0
         model.gate.scores.copy_(torch.where(torch.from_numpy(keep), 1.0, 0.0))
@@ -57,7 +56,7 @@ def test_swaps_stand_while_they_beat_the_same_training_without_them():
     def validation_mae():  # sensors 3 and 4 are worth 0.1 each; training alone is worth nothing
         return 1.0 - 0.1 * len({3, 4} & set(np.flatnonzero(gate.keep.numpy()).tolist()))
 
-    new, made = exchanged(prep, ranking, 5, _free, retrain, validation_mae)
+    new, made = exchanged(prep, ranking, 5, _free(6), retrain, validation_mae)
     # each trial trains the keep set as it is (the reference), then the swap, from one start:
     # 2 <-> 3 and 1 <-> 4 stand; 0 <-> 5 does not lower the error and ends the exchanges
     assert trained == [
@@ -78,14 +77,14 @@ def test_no_swap_is_tried_that_the_siting_constraints_refuse_or_without_a_valida
     retrain = pytest.fail  # never called
 
     def never_two(order, n_keep):  # sensor 2 may not be kept
-        return _free(np.array([i for i in order if i != 2] + [2]), n_keep)
+        return _free(4)(np.array([i for i in order if i != 2] + [2]), n_keep)
 
     assert exchanged(prep, ranking, 3, never_two, retrain, lambda: 1.0)[1] == 0
 
     def retrain_alone(keep, round_):
         prep.model.gate.set_keep(keep, -1)
 
-    new, made = exchanged(prep, ranking, 3, _free, retrain_alone, lambda: None)
+    new, made = exchanged(prep, ranking, 3, _free(4), retrain_alone, lambda: None)
     assert made == 0 and new.order.tolist() == [0, 1, 2, 3]
     assert np.flatnonzero(prep.model.gate.keep.numpy()).tolist() == [0, 1]
 

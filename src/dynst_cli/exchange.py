@@ -26,10 +26,9 @@ import numpy as np
 import torch
 
 from dynst_cli import distributed as dist
-from dynst_cli.mask import regrow_init
+from dynst_cli.mask import Select
+from dynst_cli.saliency import scores_at_regrow_value
 from dynst_cli.selection import Ranking
-
-Select = Callable[[np.ndarray, int], np.ndarray]
 
 
 def swapped_order(order: np.ndarray, n_keep: int, k: int) -> np.ndarray | None:
@@ -87,22 +86,15 @@ def exchanged(
         prep.model.load_state_dict(before)
         if not np.isfinite(reference):  # no validation period to judge by
             break
-        _start_regrown(gate, keep, trial)
+        # the sensor switched on starts at a regrown sensor's gate score: the one it was dropped
+        # with may be near zero, and the swap must let the model read it
+        scores_at_regrow_value(gate, keep, trial)
         retrain(trial.copy(), k)
         if not _on_every_rank(validation_mae(), device) < reference:
             prep.model.load_state_dict(before)
             break
         order, keep, made = candidate, trial, made + 1
     return dataclasses.replace(ranking, order=order, kept=keep), made
-
-
-def _start_regrown(gate, keep: np.ndarray, trial: np.ndarray) -> None:
-    """The sensor switched on by a swap starts at the gate score a regrown sensor starts with
-    (`regrow_init`): the score it was dropped with may be near zero, and a swap must let the
-    model read it."""
-    scores = gate.scores.detach().cpu().numpy()
-    with torch.no_grad():
-        gate.scores.copy_(torch.from_numpy(regrow_init(scores, keep, trial)))
 
 
 def _on_every_rank(value: float | None, device: torch.device) -> float:

@@ -363,7 +363,7 @@ def _eliminate_dropped(prep, starts, batch_size, fraction, keep: np.ndarray, wor
     kept sensors' elimination.
     """
     everyone = np.ones_like(keep)
-    _scores_at_regrow_value(prep.model.gate, keep, everyone)
+    scores_at_regrow_value(prep.model.gate, keep, everyone)
     offset = keep.size  # more than the rounds of the kept sensors' elimination
 
     def shifted(on: np.ndarray, round_: int) -> None:
@@ -373,7 +373,7 @@ def _eliminate_dropped(prep, starts, batch_size, fraction, keep: np.ndarray, wor
     return _eliminate(prep, starts, batch_size, fraction, everyone, worth, shifted, pinned=keep)
 
 
-def _scores_at_regrow_value(gate, keep: np.ndarray, on: np.ndarray) -> None:
+def scores_at_regrow_value(gate, keep: np.ndarray, on: np.ndarray) -> None:
     """Give the sensors in `on` but not in `keep` the gate score a regrown sensor starts with
     (`regrow_init`), so that they read their input at the regrow gate value once switched on."""
     scores = gate.scores.detach().cpu().numpy()
@@ -419,7 +419,7 @@ def settle_keep_set(
             saliency = measure_saliency(prep, starts, batch_size)  # dropped: at regrow value
             priority = np.lexsort((idx, -saliency, ~keep))  # kept first, most salient first
             candidates = select(priority, n_kept + n_extra) | keep
-            _scores_at_regrow_value(gate, keep, candidates)
+            scores_at_regrow_value(gate, keep, candidates)
             # Switched on here, not only by the retraining: without it (`rank_retrain_epochs:
             # 0`) the first pass would read the dropped candidates through a closed gate.
             gate.set_keep(candidates, -1)
@@ -498,7 +498,7 @@ def _add(prep, starts, batch_size, fraction, keep: np.ndarray, worth, retrain=No
         added.extend(chosen.tolist())
         on[chosen] = True
         if retrain is not None and not on.all():
-            _scores_at_regrow_value(prep.model.gate, keep, on)
+            scores_at_regrow_value(prep.model.gate, keep, on)
             full = fraction * (on.sum() - chosen.size)  # a full pass from the sensors on before
             retrain(on.copy(), keep.size + len(added), share=min(1.0, chosen.size / full))
     return np.array(added, dtype=np.int64)
