@@ -59,22 +59,26 @@ BACKBONES = {"default-gwnet": "gwnet"}  # the ways fitted with another backbone 
 SPARSITY = 0.9
 
 
-def network(persistence: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    from synthetic import planted_network
+def write_networks(work: Path) -> dict[tuple[float, int], tuple[Path, np.ndarray]]:
+    """Every planted network written once: (persistence, seed) -> (dataset, driver followed)."""
+    from synthetic import canonical_dataset, planted_network, write
 
-    spec = {**ARCHIVES["planted"]["synthetic"], "seed": seed}
-    return planted_network(**spec, persistence=persistence)
+    out = {}
+    for persistence, seeds in NETWORKS.values():
+        for seed in seeds:
+            spec = {**ARCHIVES["planted"]["synthetic"], "seed": seed}
+            values, follows = planted_network(**spec, persistence=persistence)
+            dataset = write(canonical_dataset(values), work / f"{persistence}-{seed}.nc")
+            out[(persistence, seed)] = (dataset, follows)
+    return out
 
 
-def fit_job(work: str, persistence: float, seed: int, way: str) -> dict:
+def fit_job(work: Path, dataset: Path, follows: np.ndarray, name: str, way: str) -> dict:
     """Fit one network one way (one torch thread); the keep set read against the truth."""
     from dynst_cli.mask import n_keep_for
-    from synthetic import canonical_dataset, write
 
-    values, follows = network(persistence, seed)
-    here = Path(work) / f"{persistence}-{seed}-{way}"
+    here = work / f"{name}-{way}"
     here.mkdir(parents=True)
-    dataset = write(canonical_dataset(values), here / "dataset.nc")
     recipe = recipe_dict("planted")
     recipe.setdefault("train", {})["dense_reference"] = False
     recipe.setdefault("mask", {}).update(WAYS[way])
@@ -137,16 +141,17 @@ def main() -> None:
     args = parser.parse_args()
     command = "python benchmarks/bench_planted_drivers.py --workers " + str(args.workers)
     stamped = stamp(command)
-    work = tempfile.mkdtemp(prefix="planted-drivers-")
-    jobs = [
-        (persistence, seed, way)
-        for persistence, seeds in NETWORKS.values()
-        for seed in seeds
-        for way in WAYS
-    ]
+    work = Path(tempfile.mkdtemp(prefix="planted-drivers-"))
     try:
+        networks = write_networks(work)
         with ProcessPoolExecutor(args.workers) as pool:
-            futures = {job: pool.submit(fit_job, work, *job) for job in jobs}
+            futures = {
+                (persistence, seed, way): pool.submit(
+                    fit_job, work, dataset, follows, f"{persistence}-{seed}", way
+                )
+                for (persistence, seed), (dataset, follows) in networks.items()
+                for way in WAYS
+            }
             results = {job: future.result() for job, future in futures.items()}
     finally:
         shutil.rmtree(work, ignore_errors=True)
