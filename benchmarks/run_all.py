@@ -163,6 +163,8 @@ def report(suite: dict) -> str:
     lines += [*section(RESULTS / "ranking_variant_default-check.md")]
     lines += [*section(RESULTS / "ranking_variant_exchange3.md")]
     lines += [*section(RESULTS / "ranking_variant_one-search-residual-grace8.md")]
+    for label in ("alpha01", "alpha0", "searches5"):  # the drop-and-regrow fraction, search count
+        lines += [*section(RESULTS / f"ranking_variant_{label}.md")]
     lines += [*section(RESULTS / "greedy.md")]
     lines += [*section(RESULTS / "fit_cost.md")]
     for name in ("ingest_memory", "fit_memory", "ddp_speed"):
