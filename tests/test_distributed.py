@@ -111,8 +111,8 @@ def _train_one_rank(
 
 
 # The residual and error regrow signals are summed over ranks; the settling and the narrowing of
-# an explored keep set retrain on every rank alike; so do the brief mask searches and the
-# exchanges after the final ranking.
+# an explored keep set retrain on every rank alike; so do the brief mask searches (pooled by votes
+# or by elimination) and the exchanges after the final ranking.
 @pytest.mark.parametrize(
     "mask",
     [
@@ -121,6 +121,8 @@ def _train_one_rank(
         {"regrow_signal": "error", "regrow_grace": 2},
         {"explore_keep": 1.5},
         {"searches": 2},
+        {"searches": 2, "pool_by": "elimination"},
+        {"searches": 3, "pool_by": "ties"},
         {"exchange_trials": 2},
     ],
 )

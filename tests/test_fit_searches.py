@@ -6,11 +6,13 @@ import json
 
 import numpy as np
 import pytest
+import yaml
 
+from dynst_cli.cli import main
 from dynst_cli.fit import fit_run
 from dynst_cli.mask import n_keep_for
 from dynst_cli.selection import SitingConstraints
-from synthetic import tiny_config
+from synthetic import TINY_RECIPE, tiny_config
 
 pytestmark = pytest.mark.slow  # trains models: run by `make test`, not `make test-fast`
 
@@ -57,11 +59,19 @@ def test_one_search_is_the_fit_it_always_was(tmp_path, planted):
     assert "searches" not in json.loads((one / "metrics.json").read_text())
 
 
-@pytest.mark.parametrize("interrupted_at", [1, 2])  # within the first search, and at its end
+@pytest.mark.parametrize(
+    ("pool_by", "epochs", "interrupted_at"),
+    [
+        ("votes", 4, 1),  # two searches of 2 epochs, then 1 frozen-mask epoch: within the first
+        ("votes", 4, 2),  # search, and at its end
+        ("elimination", 8, 2),  # searches of 3 epochs, 1 frozen epoch on their union, 1 after
+    ],
+)
 def test_a_searched_fit_resumed_after_an_interruption_gives_the_same_run(
-    tmp_path, planted, interrupted_at
+    tmp_path, planted, pool_by, epochs, interrupted_at
 ):
-    config = searched(2)  # two searches of 2 epochs, then 1 frozen-mask epoch
+    config = searched(2, epochs=epochs)
+    config.mask.pool_by = pool_by
     straight = tmp_path / "straight"
     fit_run(planted[0], straight, config)
 
@@ -113,3 +123,55 @@ def test_a_plan_of_a_searched_fit_carries_the_searches_selection_frequency(tmp_p
         for r in json.loads((run / "ranking.json").read_text())
     }
     assert {s.sensor_id: s.selection_frequency for s in plan.sensors} == ranking
+
+
+def pooled_by_elimination(searches: int = 3, pool_by: str = "elimination", **train):
+    config = searched(searches, **train)
+    config.mask.pool_by = pool_by
+    return config
+
+
+@pytest.mark.parametrize("pool_by", ["elimination", "ties"])
+def test_pooled_by_elimination_the_keep_set_comes_from_the_sensors_the_searches_kept(
+    tmp_path, planted, pool_by
+):
+    run = tmp_path / "run"
+    seen = []
+    config = pooled_by_elimination(3, pool_by, epochs=8)  # 2 epochs per search, 2 frozen
+    summary = fit_run(planted[0], run, config, on_epoch=lambda s, n: seen.append((s.epoch, n)))
+    ranking = json.loads((run / "ranking.json").read_text())
+    kept = [r for r in ranking if r["kept_in_fit"]]
+    assert len(kept) == n_keep_for(len(ranking), 0.5) == summary["n_keep"]
+    # every kept sensor was kept by some search, and the union was larger than the keep set
+    assert all(r["selection_frequency"] > 0 for r in kept)
+    assert sum(r["selection_frequency"] > 0 for r in ranking) > len(kept)
+    if pool_by == "ties":  # what the votes decide stays: only their ties are eliminated from
+        boundary = min(r["selection_frequency"] for r in kept)
+        assert all(r["kept_in_fit"] for r in ranking if r["selection_frequency"] > boundary)
+    # the epochs on the union are counted with the frozen ones, the total is unchanged
+    assert [epoch for epoch, _ in seen] == list(range(1, 9)) and {n for _, n in seen} == {8}
+    assert np.isfinite(summary["sparse"]["test"]["mae"])
+
+
+def test_pooling_by_elimination_holds_the_siting_constraints(tmp_path, planted):
+    constraints = SitingConstraints(keep_ids=("s010", "s011"), exclude_ids=("s000", "s001"))
+    run = tmp_path / "run"
+    fit_run(planted[0], run, pooled_by_elimination(3, epochs=8), constraints=constraints)
+    ranking = json.loads((run / "ranking.json").read_text())
+    kept = {r["sensor_id"] for r in ranking if r["kept_in_fit"]}
+    assert {"s010", "s011"} <= kept and not {"s000", "s001"} & kept
+
+
+def test_the_fit_says_how_much_its_searches_agreed_beside_random_keep_sets(
+    tmp_path, planted, capsys
+):
+    recipe = tmp_path / "tiny.yaml"
+    recipe.write_text(
+        yaml.safe_dump({**TINY_RECIPE, "mask": {**TINY_RECIPE["mask"], "searches": 3}})
+    )
+    run = tmp_path / "run"
+    assert main(["fit", str(planted[0]), "-o", str(run), "--recipe", str(recipe)]) == 0
+    record = json.loads((run / "metrics.json").read_text())["searches"]
+    said = " ".join(capsys.readouterr().out.split())  # the console wraps long lines
+    assert f"Jaccard of {record['mean_pairwise_jaccard']:.2f}" in said
+    assert f"random would overlap by {record['random_keep_sets_jaccard']:.2f}" in said

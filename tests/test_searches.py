@@ -12,10 +12,13 @@ from dynst_cli.searches import (
     epochs_each,
     frozen_epochs,
     n_searches,
+    pool_candidates,
     pooled_keep,
+    pooled_order,
     search_config,
     search_record,
     search_seed,
+    vote_ties,
 )
 
 
@@ -96,11 +99,58 @@ def test_the_pooled_keep_set_goes_through_the_siting_constraints():
     assert np.flatnonzero(pooled_keep(keeps, 2, never_zero)).tolist() == [1, 2]
 
 
+def test_the_candidates_of_an_elimination_are_every_sensor_some_search_kept():
+    keeps = np.array([[1, 1, 0, 0, 0, 0], [0, 1, 1, 0, 0, 0], [0, 1, 0, 0, 1, 0]], dtype=bool)
+    assert np.flatnonzero(pool_candidates(keeps, first_n)).tolist() == [0, 1, 2, 4]
+    # most often first, then the first search's own, then by index; never-kept ones last
+    assert pooled_order(keeps).tolist() == [1, 0, 2, 4, 3, 5]
+
+
+def test_candidates_a_constraint_refuses_are_left_out_of_the_union():
+    keeps = np.array([[1, 1, 0, 0], [0, 1, 1, 0]], dtype=bool)
+
+    def never_two(order: np.ndarray, n_keep: int) -> np.ndarray:
+        keep = np.zeros(order.size, dtype=bool)
+        keep[order[order != 2][:n_keep]] = True
+        return keep
+
+    # three in the union, sensor 2 refused: the choice falls back on the next in order
+    assert np.flatnonzero(pool_candidates(keeps, never_two)).tolist() == [0, 1, 3]
+
+
+def test_the_votes_decide_what_they_can_and_leave_their_ties_to_an_elimination():
+    keeps = np.array(
+        [
+            [1, 1, 1, 0, 0, 0],
+            [1, 1, 0, 1, 0, 0],
+            [1, 0, 0, 0, 1, 0],
+        ],
+        dtype=bool,
+    )
+    # three places: 0 (three votes) and 1 (two) are decided; 2, 3 and 4 (one each) tie for one
+    decided, candidates = vote_ties(keeps, 3, first_n)
+    assert np.flatnonzero(decided).tolist() == [0, 1]
+    assert np.flatnonzero(candidates).tolist() == [0, 1, 2, 3, 4]
+    # two places: 0 and 1 fill them, nothing ties, and the candidates are the votes' keep set
+    decided, candidates = vote_ties(keeps, 2, first_n)
+    assert np.flatnonzero(candidates).tolist() == [0, 1]
+    assert np.flatnonzero(decided).tolist() == [0]
+
+
+def test_no_tie_is_left_when_the_searches_kept_fewer_sensors_than_the_places():
+    keeps = np.array([[1, 0, 0, 0], [1, 0, 0, 0]], dtype=bool)
+    decided, candidates = vote_ties(keeps, 2, first_n)  # the second place: never-kept sensors
+    assert np.flatnonzero(candidates).tolist() == [0, 1]
+    assert np.flatnonzero(decided).tolist() == [0]
+
+
 def test_the_record_says_how_much_the_searches_agree():
     keeps = np.array([[1, 1, 0, 0], [1, 0, 1, 0]], dtype=bool)
     record = search_record(searched(searches=2, seed=1), keeps)
     assert record["seeds"] == [2, 3]
     assert record["mean_pairwise_jaccard"] == pytest.approx(1 / 3)
+    # two random keep sets of 2 of 4 share both (1/6), one (4/6) or none (1/6) of their sensors
+    assert record["random_keep_sets_jaccard"] == pytest.approx(1 / 6 + 4 / 6 / 3)
 
 
 @pytest.mark.parametrize(

@@ -136,6 +136,17 @@ class MaskConfig:
     # because they ranked better than one over the four real archives of the ranking benchmark,
     # most on the station network with half its readings missing (benchmarks/RESULTS.md).
     searches: int = 3
+    # How the searches' keep sets are pooled: "votes" (the sensors they keep most often, ties to
+    # the first search's), "elimination" (every sensor any search kept is switched on in the
+    # first search's model, which is trained to read them, then eliminated from as the final
+    # ranking eliminates, down to the kept count; saliency.narrow_keep_set) or "ties" (the votes
+    # decide what they can, and elimination, not the first search, breaks their ties:
+    # searches.vote_ties). Where the brief searches disagree, votes tie everywhere and the set
+    # is the first search's alone, while the sensors the others found are still among the
+    # candidates of an elimination. Half the frozen-mask epochs train the first search's model
+    # on the candidates first. "elimination" ranked PM10 and METR-LA worse than "votes"
+    # (benchmarks/RESULTS.md).
+    pool_by: str = "votes"
     # What a dropped sensor promises when drop-and-regrow picks the sensors to regrow: "gate" (the
     # drop criterion's own signal at the sensor's gate) or "residual" (mask/residual.py: how much
     # of the loss's pull on the current forecasts the sensor's latest reading explains) or "error"
@@ -356,6 +367,7 @@ RULES = {
         "exchange_trials": Rule("int", 0),
         "explore_keep": Rule("float", 1.0, 100.0),
         "searches": Rule("int", 1),
+        "pool_by": Rule("str", choices=("votes", "elimination", "ties")),
         "regrow_signal": Rule("str", choices=("gate", "residual", "error")),
         "regrow_grace": Rule("int", 0),
         "rank_silent_last": Rule("bool"),

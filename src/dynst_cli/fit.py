@@ -36,14 +36,23 @@ from dynst_cli.run import (
     TIMINGS,
     RunDir,
 )
-from dynst_cli.saliency import mean_inputs, saliency_ranking, settle_keep_set
+from dynst_cli.saliency import (
+    mean_inputs,
+    narrow_keep_set,
+    saliency_ranking,
+    scores_at_regrow_value,
+    settle_keep_set,
+)
 from dynst_cli.searches import (
     fit_epochs,
     frozen_epochs,
     n_searches,
+    pool_candidates,
     pooled_keep,
+    pooled_order,
     search_config,
     search_record,
+    vote_ties,
 )
 from dynst_cli.selection import Ranking, Siting, SitingConstraints, rank_sensors, siting_for
 from dynst_cli.selection.availability import availability_weights
@@ -55,6 +64,7 @@ from dynst_cli.selection.consensus import (
 from dynst_cli.selection.silent import silent_last, silent_sensors
 from dynst_cli.train import (
     EXCHANGE_RETRAIN_OFFSET,
+    POOL_RETRAIN_OFFSET,
     SETTLE_RETRAIN_OFFSET,
     BestWeights,
     Prepared,
@@ -217,17 +227,63 @@ def _searched(prep, data, config, state, choice, optimizer, callbacks, ddp):
         search = search_config(config, index)
         keeps.append(_search(data, search, select, siting, report, prep.scaler))
     keeps = np.stack(keeps)
-    keep = pooled_keep(keeps, n_keep_for(data.n_sensors, config.mask.sparsity), select)
+    n_keep = n_keep_for(data.n_sensors, config.mask.sparsity)
     report = _reported(on_epoch, config, n_searches(config) * each)
+    done = 0  # frozen-mask epochs trained so far
 
-    def frozen_epoch(done: int, total: int) -> None:  # `finetune`'s callback
-        report(dataclasses.replace(state, epoch=done))
+    def frozen_epoch(epoch: int, total: int) -> None:  # `finetune`'s callback
+        report(dataclasses.replace(state, epoch=done + epoch))
 
-    best = finetune(prep, config, keep, frozen_epochs(config), frozen_epoch)
+    if pools_by_elimination(config):
+        keep, done = _pooled_by_elimination(prep, config, keeps, n_keep, select, frozen_epoch)
+    else:
+        keep = pooled_keep(keeps, n_keep, select)
+    best = finetune(prep, config, keep, frozen_epochs(config) - done, frozen_epoch)
     if best.epoch is not None:  # counted after the first search's epochs, as the fit's are
-        best.epoch += each
+        best.epoch += each + done
     state.best, state.epoch = best, each + frozen_epochs(config)
     return state, keeps
+
+
+def pools_by_elimination(config: FitConfig) -> bool:
+    """Whether elimination takes part in pooling the searches' keep sets (`mask.pool_by`
+    ``elimination`` or ``ties``; saliency criterion only) rather than their votes alone."""
+    mask = config.mask
+    return mask.pool_by in ("elimination", "ties") and mask.drop_criterion == "saliency"
+
+
+def _pooled_by_elimination(prep, config: FitConfig, keeps: np.ndarray, n_keep: int, select, report):
+    """The searches' keep sets (`keeps`, (K, N) bool) narrowed to `n_keep` on the first search's
+    model; the keep set, shape (N,) bool, and the frozen-mask epochs it took.
+
+    The candidates are every sensor some search kept (``elimination``), or the votes' keep set
+    with its tied sensors, the ones the votes decide pinned (``ties``, `searches.vote_ties`).
+    The model first trains with all of them on for half the frozen-mask epochs (the first
+    search's model has read only its own keep set, and a quarter epoch does not teach it the
+    others'), then they are eliminated from as the final ranking eliminates
+    (`saliency.narrow_keep_set`, retraining between passes). The rest of the frozen-mask
+    epochs train the result. `report(done, total)` after each epoch on the candidates.
+    """
+    decided = None
+    if config.mask.pool_by == "ties":
+        decided, candidates = vote_ties(keeps, n_keep, select)
+    else:
+        candidates = pool_candidates(keeps, select)
+    if candidates.sum() <= n_keep:  # nothing left to decide
+        return pooled_keep(keeps, n_keep, select), 0
+    epochs = frozen_epochs(config) // 2 if not np.array_equal(candidates, keeps[0]) else 0
+    if epochs:
+        # the other searches' sensors read their input at the regrow gate value, as in a regrow
+        scores_at_regrow_value(prep.model.gate, keeps[0], candidates)
+        finetune(prep, config, candidates, epochs, report)
+    mask, retrain = config.mask, None
+    if mask.rank_retrain_epochs:
+        retrain = functools.partial(retrain_on, prep, config, stream=POOL_RETRAIN_OFFSET)
+    keep = narrow_keep_set(
+        prep, ranking_windows(prep, config), EVAL_BATCH, candidates, pooled_order(keeps),
+        mask.rank_pass_fraction, select, retrain, n_keep, mask.rank_kept_by, decided,
+    )  # fmt: skip
+    return keep, epochs
 
 
 def _reported(on_epoch, config: FitConfig, offset: int) -> Callable[[TrainState], None]:

@@ -397,13 +397,8 @@ def settle_keep_set(
     Drop-and-regrow judges a dropped sensor by its saliency on a model that has never read it.
     Here the candidates are the kept sensors plus the ``round(share * n_kept)`` dropped ones that
     are most salient at their regrow gate value (chosen through `select`, so an excluded sensor
-    never is one); the model is trained with all of them on (`retrain(on, round)`), and then
-    eliminated from as the final ranking is (`_eliminate`, retraining between passes, each pass
-    measuring as `kept_by`, the fit's `mask.rank_kept_by`, says: `elimination_measure`) until
-    `n_target` are left (default: as many as were kept; `mask.explore_keep` asks for fewer). The
-    weights stay as the retraining left them: they were trained on sets that end at the one
-    returned. The gate's keep vector, scores and ``dropped_at`` are left as they were; the caller
-    applies the result. The keep set chosen goes through `select`.
+    never is one), narrowed by `narrow_keep_set` to `n_target` (default: as many as were kept;
+    `mask.explore_keep` asks for fewer).
     """
     gate = prep.model.gate
     keep = gate.keep.detach().cpu().numpy() > 0.5
@@ -413,23 +408,63 @@ def settle_keep_set(
     if n_kept == 0 or (n_extra <= 0 and n_target == n_kept):
         return keep
     idx = np.arange(n)
+    candidates, priority = keep.copy(), np.lexsort((idx, ~keep))
+    if n_extra > 0:
+        saliency = measure_saliency(prep, starts, batch_size)  # dropped: at regrow value
+        priority = np.lexsort((idx, -saliency, ~keep))  # kept first, most salient first
+        candidates = select(priority, n_kept + n_extra) | keep
+    return narrow_keep_set(
+        prep, starts, batch_size, candidates, priority, pass_fraction, select, retrain, n_target,
+        kept_by,
+    )  # fmt: skip
+
+
+def narrow_keep_set(
+    prep: Prepared,
+    starts: np.ndarray,
+    batch_size: int,
+    candidates: np.ndarray,
+    priority: np.ndarray,
+    pass_fraction: float,
+    select: Callable[[np.ndarray, int], np.ndarray],
+    retrain: Callable[[np.ndarray, int], None] | None,
+    n_target: int,
+    kept_by: str = "backward",
+    pinned: np.ndarray | None = None,
+) -> np.ndarray:
+    """The `n_target` of `candidates` (N,) bool that elimination keeps last, shape (N,) bool.
+
+    The candidates are switched on (those the gate has off at the regrow gate value); unless
+    the gate already had exactly them on, the model is trained with all of them on
+    (`retrain(on, round)`). They are then eliminated from as the final ranking eliminates
+    (`_eliminate`, retraining between passes, each pass measuring as `kept_by`, the fit's
+    `mask.rank_kept_by`, says: `elimination_measure`) until `n_target` are left. `priority`
+    (N,) int orders the sensors that are not candidates after the eliminated ones, for `select`
+    to fall back on. Candidates that are also `pinned` (N,) bool stay on and are kept; only
+    the others are eliminated from. The weights stay as the retraining left them: they were
+    trained on sets that end at the one returned. The gate's keep vector, scores and
+    ``dropped_at`` are left as they were; the caller applies the result, which goes through
+    `select`.
+    """
+    gate = prep.model.gate
+    keep = gate.keep.detach().cpu().numpy() > 0.5
+    idx = np.arange(keep.size)
     with _gate_restored(gate):
-        candidates, priority = keep.copy(), np.lexsort((idx, ~keep))
-        if n_extra > 0:
-            saliency = measure_saliency(prep, starts, batch_size)  # dropped: at regrow value
-            priority = np.lexsort((idx, -saliency, ~keep))  # kept first, most salient first
-            candidates = select(priority, n_kept + n_extra) | keep
+        if (candidates & ~keep).any():
             scores_at_regrow_value(gate, keep, candidates)
-            # Switched on here, not only by the retraining: without it (`rank_retrain_epochs:
-            # 0`) the first pass would read the dropped candidates through a closed gate.
-            gate.set_keep(candidates, -1)
-            if retrain is not None:
-                retrain(candidates.copy(), 0)
-        worth = np.zeros(n)
+        # Switched on here, not only by the retraining: without it (`rank_retrain_epochs: 0`)
+        # the first pass would read the new candidates through a closed gate.
+        gate.set_keep(candidates, -1)
+        if retrain is not None and not np.array_equal(candidates, keep):
+            retrain(candidates.copy(), 0)
+        worth = np.zeros(keep.size)
         measure = elimination_measure(kept_by)
+        fixed = candidates & pinned if pinned is not None else None
+        down_to = n_target - (int(fixed.sum()) if fixed is not None else 0)
         eliminated = _eliminate(
-            prep, starts, batch_size, pass_fraction, candidates, worth, retrain, n_target, measure
-        )
+            prep, starts, batch_size, pass_fraction, candidates, worth, retrain, down_to,
+            measure, fixed,
+        )  # fmt: skip
         survivors = np.flatnonzero(candidates & ~np.isin(idx, eliminated))
         others = priority[~candidates[priority]]
         return select(np.concatenate([survivors, eliminated, others]), n_target)

@@ -22,7 +22,11 @@ import math
 import numpy as np
 
 from dynst_cli.config import FitConfig
-from dynst_cli.selection.consensus import mean_pairwise_jaccard, selection_frequency
+from dynst_cli.selection.consensus import (
+    mean_pairwise_jaccard,
+    random_jaccard,
+    selection_frequency,
+)
 
 
 def n_searches(config: FitConfig) -> int:
@@ -84,6 +88,18 @@ def search_config(config: FitConfig, index: int) -> FitConfig:
     return dataclasses.replace(config, mask=mask, train=train)
 
 
+def pooled_order(keeps: np.ndarray) -> np.ndarray:
+    """Sensors by how often the searches kept them, shape (N,) int, most often first.
+
+    `keeps` (K, N) bool holds each search's keep vector, the first search's first. Ties in how
+    often a sensor was kept go to the sensors the first search kept (its model is the one
+    trained on), then to the lower index.
+    """
+    keeps = np.asarray(keeps, dtype=bool)
+    frequency = selection_frequency(keeps)
+    return np.lexsort((np.arange(frequency.size), ~keeps[0], -frequency))
+
+
 def pooled_keep(keeps: np.ndarray, n_keep: int, select) -> np.ndarray:
     """The `n_keep` sensors the searches kept most often, through `select`, shape (N,) bool.
 
@@ -95,21 +111,50 @@ def pooled_keep(keeps: np.ndarray, n_keep: int, select) -> np.ndarray:
     select : callable ``select(order, n_keep) -> keep``
         The siting constraints' choice from a priority order (`Siting.keep_fn`).
 
-    Ties in how often a sensor was kept go to the sensors the first search kept (its model is
-    the one trained on), then to the lower index.
+    Ties are broken as `pooled_order` breaks them.
+    """
+    return select(pooled_order(keeps), n_keep)
+
+
+def pool_candidates(keeps: np.ndarray, select) -> np.ndarray:
+    """Every sensor some search kept, through `select` (a union may break spacing or a budget
+    that each search's set met), shape (N,) bool; what `mask.pool_by: elimination` narrows."""
+    keeps = np.asarray(keeps, dtype=bool)
+    return select(pooled_order(keeps), int(keeps.any(axis=0).sum()))
+
+
+def vote_ties(keeps: np.ndarray, n_keep: int, select) -> tuple[np.ndarray, np.ndarray]:
+    """What the searches' votes decide and what they leave tied, each shape (N,) bool.
+
+    For `mask.pool_by: ties`. The votes' keep set (`pooled_keep`) holds sensors down to some
+    frequency f: those kept more often than f are decided by the votes; of those kept exactly
+    f times (f > 0), more than there are places left tie, and only the first search's
+    membership breaks the tie. Returns ``(decided, candidates)``: the decided sensors, and
+    them together with every tied one, as many as `select` allows in `pooled_order`. When
+    nothing ties (or f is 0: fewer sensors were kept by any search than the keep set holds),
+    the candidates are the votes' keep set itself.
     """
     keeps = np.asarray(keeps, dtype=bool)
     frequency = selection_frequency(keeps)
-    order = np.lexsort((np.arange(frequency.size), ~keeps[0], -frequency))
-    return select(order, n_keep)
+    voted = pooled_keep(keeps, n_keep, select)
+    boundary = frequency[voted].min() if voted.any() else 0.0
+    decided = voted & (frequency > boundary)
+    tied = frequency == boundary
+    if boundary <= 0 or int((decided | tied).sum()) <= n_keep:
+        return decided, voted
+    return decided, select(pooled_order(keeps), int((decided | tied).sum()))
 
 
 def search_record(config: FitConfig, keeps: np.ndarray) -> dict:
-    """What `metrics.json` says of the searches: seeds, epochs, how much their keep sets agree."""
+    """What `metrics.json` says of the searches: seeds, epochs, how much their keep sets agree,
+    and how much random keep sets of their size would."""
     return {
         "searches": n_searches(config),
         "seeds": [search_seed(config, k) for k in range(n_searches(config))],
         "epochs_each": epochs_each(config),
         "frozen_epochs": frozen_epochs(config),
         "mean_pairwise_jaccard": mean_pairwise_jaccard(keeps),
+        # what keep sets of this size drawn at random would share: the closer the searches come
+        # to it, the less the archive decides which sensors to keep
+        "random_keep_sets_jaccard": random_jaccard(int(keeps[0].sum()), keeps.shape[1]),
     }

@@ -59,6 +59,7 @@ FINETUNE_EPOCH_OFFSET = 10_000  # shuffling seeds of frozen-mask epochs, apart f
 RANK_RETRAIN_OFFSET = 20_000  # shuffling seeds of the final ranking's retraining, apart again
 SETTLE_RETRAIN_OFFSET = 30_000  # and of the retraining that settles the keep set (settle_share)
 EXCHANGE_RETRAIN_OFFSET = 40_000  # and of the exchanges' retraining (exchange_trials)
+POOL_RETRAIN_OFFSET = 50_000  # and of the retraining that pools the searches (pool_by)
 
 
 @dataclass

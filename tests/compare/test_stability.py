@@ -12,7 +12,12 @@ from dynst_cli.compare.stability import (
 )
 from dynst_cli.errors import InputError, UsageError
 from dynst_cli.plan.schema import PLAN_FORMAT, Plan, read_plan, write_plan
-from dynst_cli.selection.consensus import jaccard, mean_pairwise_jaccard, selection_frequency
+from dynst_cli.selection.consensus import (
+    jaccard,
+    mean_pairwise_jaccard,
+    random_jaccard,
+    selection_frequency,
+)
 
 
 def keep(n, *kept):
@@ -42,6 +47,31 @@ def test_mean_pairwise_jaccard_averages_every_pair():
 def test_mean_pairwise_jaccard_needs_two_keep_sets():
     with pytest.raises(UsageError):
         mean_pairwise_jaccard(np.stack([keep(4, 0)]))
+
+
+@pytest.mark.parametrize(
+    ("n_keep", "n_sensors", "expected"),
+    [
+        (1, 2, 0.5),  # the same sensor (1) or the other (0), equally likely
+        (1, 3, 1 / 3),
+        (2, 3, (1 / 3) * 1.0 + (2 / 3) * (1 / 3)),  # share both (1/3) or one of three (2/3)
+        (3, 3, 1.0),  # every sensor kept: always the same set
+        (0, 3, 1.0),  # two empty sets agree, as `jaccard` says
+    ],
+)
+def test_random_keep_sets_overlap_by_the_known_answer(n_keep, n_sensors, expected):
+    assert random_jaccard(n_keep, n_sensors) == pytest.approx(expected)
+
+
+def test_random_keep_sets_overlap_as_drawn_ones_do():
+    rng = np.random.default_rng(0)
+    n_sensors, n_keep = 60, 6
+    drawn = [
+        jaccard(keep(n_sensors, *rng.choice(n_sensors, n_keep, replace=False)),
+                keep(n_sensors, *rng.choice(n_sensors, n_keep, replace=False)))
+        for _ in range(20_000)
+    ]  # fmt: skip
+    assert random_jaccard(n_keep, n_sensors) == pytest.approx(np.mean(drawn), abs=0.003)
 
 
 def test_selection_frequency_is_the_share_of_keep_sets():

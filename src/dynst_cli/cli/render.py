@@ -56,6 +56,19 @@ def print_fit_summary(run: Path, summary: dict) -> None:
         console.print(DENSE_SAME_BUDGET, markup=False)
     if any(m["mape"] is None for m in blocks):
         console.print(MAPE_NOTE, markup=False)
+    if summary.get("searches"):
+        console.print(searches_agreement(summary["searches"]), markup=False)
+
+
+def searches_agreement(record: dict) -> str:
+    """How much the fit's mask searches agreed, beside what random keep sets would, in words."""
+    return (
+        f"The {record['searches']} mask searches kept sets that overlap by a mean pairwise "
+        f"Jaccard of {record['mean_pairwise_jaccard']:.2f}; keep sets of that size drawn at "
+        f"random would overlap by {record['random_keep_sets_jaccard']:.2f}. The closer the two, "
+        "the less this archive decides which sensors to keep: `--seeds 3` ranks by a consensus "
+        "of three fits."
+    )
 
 
 def print_plan_summary(plan, written: str | None) -> None:

@@ -1,7 +1,8 @@
 """One ranking from several refits (seeds), and how much their keep sets agree.
 
 - selection frequency: the share of refits that kept each sensor, in [0, 1];
-- mean pairwise Jaccard ``|A & B| / |A | B|`` over all pairs of keep sets (1: always the same);
+- mean pairwise Jaccard ``|A & B| / |A | B|`` over all pairs of keep sets (1: always the same),
+  and what it is for keep sets drawn at random;
 - the consensus ranking: by mean rank over the refits, ties by selection frequency (higher first),
   then by sensor index.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 from itertools import combinations
 
 import numpy as np
+from scipy.stats import hypergeom
 
 from dynst_cli.errors import UsageError
 from dynst_cli.selection.ranking import Ranking
@@ -34,6 +36,21 @@ def mean_pairwise_jaccard(keeps: np.ndarray) -> float:
     if not pairs:
         raise UsageError("the Jaccard overlap needs at least two keep sets")
     return float(np.mean([jaccard(keeps[i], keeps[j]) for i, j in pairs]))
+
+
+def random_jaccard(n_keep: int, n_sensors: int) -> float:
+    """Expected Jaccard overlap of two keep sets of `n_keep` sensors drawn at random from
+    `n_sensors`: what `mean_pairwise_jaccard` is when the keep sets have nothing in common
+    but their size.
+
+    The overlap ``i`` of two random k-subsets of N is hypergeometric (N, k, k), and their
+    Jaccard is ``i / (2k - i)``; 1.0 when every sensor (or none) is kept.
+    """
+    if n_keep <= 0 or n_keep >= n_sensors:
+        return 1.0
+    overlap = np.arange(max(0, 2 * n_keep - n_sensors), n_keep + 1)
+    weights = hypergeom.pmf(overlap, n_sensors, n_keep, n_keep)
+    return float(np.sum(weights * overlap / (2 * n_keep - overlap)))
 
 
 def selection_frequency(keeps: np.ndarray) -> np.ndarray:
