@@ -186,7 +186,7 @@ def fit_times(work: Path, second: bool = True) -> dict:
     return result
 
 
-def compare_times(work: Path, epochs: int, seeds: int = 1) -> dict:
+def compare_times(work: Path, epochs: int, seeds: int = 1, sparsity: str = "0.5") -> dict:
     dataset = ingest("metr-la", work / "metr-la.nc")
     one, two = work / "c1" / "run", work / "c2" / "run"
     timed_cli(
@@ -201,7 +201,7 @@ def compare_times(work: Path, epochs: int, seeds: int = 1) -> dict:
     shutil.copytree(one, two)
     common = [
         "--sparsity",
-        "0.5",
+        sparsity,  # one (0.5) or several, as the README's example compares 0.5,0.7,0.9
         "--methods",
         # The five default methods plus the dense row: six keep sets, an even share per worker.
         "dynst,random,variance,qr,greedy",
@@ -230,6 +230,7 @@ def compare_times(work: Path, epochs: int, seeds: int = 1) -> dict:
         "same_stability": same_stability,
         "rows": len(r1["results"]) + 1,
         "refits": seeds if seeds > 1 else 0,
+        "sparsity": sparsity,
     }
 
 
@@ -316,7 +317,8 @@ def markdown(r: dict) -> list[str]:
             f"### `dynst compare --nproc 2` against `--nproc 1` (METR-LA, stid recipe, "
             f"{c.get('epochs', 4)} epochs per keep set)",
             "",
-            f"- {c['rows']} keep sets (the default methods at sparsity 0.5, and the dense model), "
+            f"- {c['rows']} keep sets (the default methods at sparsity {c.get('sparsity', '0.5')}"
+            ", and the dense model), "
             f"`--seeds {c.get('seeds', 1)}` ({c.get('refits', 0)} stability refits): "
             f"{c['nproc1_s']} s with one process, {c['nproc2_s']} s with two: "
             f"{c['speedup']}x (target >= {TARGET_COMPARE_SPEEDUP}x: {hit}); largest difference "
@@ -336,6 +338,7 @@ def main() -> None:
     )
     parser.add_argument("--compare-epochs", type=int, default=12, help="epochs per keep set")
     parser.add_argument("--compare-seeds", type=int, default=1, help="compare's --seeds")
+    parser.add_argument("--compare-sparsity", default="0.5", help="compare's --sparsity")
     parser.add_argument("--work", type=Path, help="where datasets and runs go (default: temp)")
     parser.add_argument(
         "--device", choices=("cpu", "cuda"), default="cpu", help="steps: cuda adds GPU step times"
@@ -382,7 +385,9 @@ def main() -> None:
     if "fit" in parts:
         result["fit"] = fit_times(work, second=not args.one_fit)
     if "compare" in parts:
-        result["compare"] = compare_times(work, args.compare_epochs, args.compare_seeds)
+        result["compare"] = compare_times(
+            work, args.compare_epochs, args.compare_seeds, args.compare_sparsity
+        )
     merge_json("backbones", result["stamp"]["date"], result)
     print("\n".join(markdown(result)))
 

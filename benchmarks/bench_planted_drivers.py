@@ -13,8 +13,9 @@ Ways: ``default`` (today's recipe), ``one-search`` (`mask.searches: 1`), ``resid
 (`mask.regrow_signal: residual` with `mask.regrow_grace: 4`), and the same with one search and a
 grace of 4 or 8 updates (``one-search-residual-grace4``, ``one-search-residual-grace8``), and
 ``exchange3`` (today's recipe with up to three exchanges after the final ranking,
-`mask.exchange_trials: 3`), and ``default-gwnet`` (today's recipe with the gwnet backbone: the
-target asks for every driver with stid and with gwnet).
+`mask.exchange_trials: 3`), ``pool-elimination`` and ``pool-ties`` (the searches' keep sets
+pooled by elimination, `mask.pool_by`), and ``default-gwnet`` (today's recipe with the gwnet
+backbone: the target asks for every driver with stid and with gwnet).
 
     .venv/bin/python benchmarks/bench_planted_drivers.py [--workers 2]
 """
@@ -53,6 +54,8 @@ WAYS = {
     "one-search-residual-grace4": {**ONE, **RESIDUAL, "regrow_grace": 4},
     "one-search-residual-grace8": {**ONE, **RESIDUAL, "regrow_grace": 8},
     "exchange3": {"exchange_trials": 3},
+    "pool-elimination": {"pool_by": "elimination"},
+    "pool-ties": {"pool_by": "ties"},
     "default-gwnet": {},
 }
 BACKBONES = {"default-gwnet": "gwnet"}  # the ways fitted with another backbone than the recipe's

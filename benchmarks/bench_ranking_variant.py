@@ -51,8 +51,9 @@ from bench_ranking import (  # noqa: E402
 REAL = ("de-pm10", "ie-wind", "metr-la", "era5-uk")
 
 
-def run_archive(name: str, label: str, mask: dict, pool: ProcessPoolExecutor) -> dict:
-    """Mean test MAE of the variant's keep sets per sparsity, over fit and training seeds."""
+def run_archive(name: str, label: str, mask: dict, pool: ProcessPoolExecutor) -> tuple:
+    """Mean test MAE of the variant's keep sets per sparsity, over fit and training seeds; how
+    much each fit's searches agree (`searches_jaccard`), and random keep sets (`chance_of`)."""
     here = OUT / name
     dataset_path(name)
     changes = variant_overrides(name)[DEFAULT]
@@ -84,9 +85,26 @@ def run_archive(name: str, label: str, mask: dict, pool: ProcessPoolExecutor) ->
                 path = here / f"score-variant-{label}-{seed}-{s}-train{k}.json"
                 jobs[(seed, s, k)] = pool.submit(cached, path, score_job, name, recipe, keep)
     maes = {key: job.result()["mae"] for key, job in jobs.items()}
-    return {
+    means = {
         str(s): float(np.mean([v for (_, t, _), v in maes.items() if t == s])) for s in SPARSITIES
     }
+    runs = [here / f"run-variant-{label}-{seed}" for seed in fits]
+    return means, [searches_jaccard(run) for run in runs], chance_of(runs[0])
+
+
+def searches_jaccard(run: Path) -> float | None:
+    """Mean pairwise Jaccard of the keep sets of a fit's brief mask searches (its metrics.json),
+    None for a fit of one search."""
+    metrics = json.loads((run / "metrics.json").read_text())
+    return (metrics.get("searches") or {}).get("mean_pairwise_jaccard")
+
+
+def chance_of(run: Path) -> float:
+    """What two random keep sets of the fit's own size share (`random_jaccard`)."""
+    from dynst_cli.selection.consensus import random_jaccard
+
+    ranking = json.loads((run / "ranking.json").read_text())
+    return random_jaccard(sum(e["kept_in_fit"] for e in ranking), len(ranking))
 
 
 def verdicts(baseline: dict, name: str, measured: dict) -> list[dict]:
@@ -108,7 +126,9 @@ def verdicts(baseline: dict, name: str, measured: dict) -> list[dict]:
     return rows
 
 
-def markdown(stamped: dict, label: str, mask: dict, baseline_file: str, table: dict) -> str:
+def markdown(
+    stamped: dict, label: str, mask: dict, baseline_file: str, table: dict, agreement: dict
+) -> str:
     lines = [f"# Ranking quality: {label} against the stored default", "", *stamp_lines(stamped)]
     lines += [
         "",
@@ -141,6 +161,18 @@ def markdown(stamped: dict, label: str, mask: dict, baseline_file: str, table: d
             f"({sum(x <= 1 for x in ratios)} at or below the best rival), default "
             f"{np.exp(np.mean(np.log(defaults))):.4f} ({sum(x <= 1 for x in defaults)}).",
         ]
+    rows = [
+        f"{name} {' / '.join(f'{j:.2f}' for j in js)} (random sets: {chance:.2f})"
+        for name, (js, chance) in agreement.items()
+        if all(j is not None for j in js)
+    ]
+    if rows:
+        lines += [
+            "",
+            "How much the variant's brief mask searches agree, mean pairwise Jaccard of their "
+            "keep sets within each fit (fit seeds 0 / 1 / 2; in brackets, what two keep sets of "
+            "the fit's size drawn at random share on average): " + "; ".join(rows) + ".",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -158,12 +190,14 @@ def main() -> None:
         f"'{a}'" if " " in a or "{" in a else a for a in sys.argv[1:]
     )
     stamped = stamp(command)
-    table = {}
+    table, agreement = {}, {}
     with ProcessPoolExecutor(args.workers) as pool:
         for name in args.archives.split(","):
-            table[name] = verdicts(baseline, name, run_archive(name, args.name, mask, pool))
+            measured, jaccards, chance = run_archive(name, args.name, mask, pool)
+            table[name] = verdicts(baseline, name, measured)
+            agreement[name] = (jaccards, chance)
             print(f"{name}: {table[name]}", file=sys.stderr, flush=True)
-    text = markdown(stamped, args.name, mask, args.baseline, table)
+    text = markdown(stamped, args.name, mask, args.baseline, table, agreement)
     (RESULTS / f"ranking_variant_{args.name}.md").write_text(text)
     (RESULTS / f"ranking_variant_{args.name}.json").write_text(json.dumps(table, indent=1) + "\n")
     print(text)

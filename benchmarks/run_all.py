@@ -163,7 +163,8 @@ def report(suite: dict) -> str:
     lines += [*section(RESULTS / "ranking_variant_default-check.md")]
     lines += [*section(RESULTS / "ranking_variant_exchange3.md")]
     lines += [*section(RESULTS / "ranking_variant_one-search-residual-grace8.md")]
-    for label in ("alpha01", "alpha0", "searches5"):  # the drop-and-regrow fraction, search count
+    labels = ("alpha01", "alpha0", "searches5", "pool-elimination", "pool-ties")
+    for label in labels:  # the drop-and-regrow fraction, the searches and how they are pooled
         lines += [*section(RESULTS / f"ranking_variant_{label}.md")]
     lines += [*section(RESULTS / "greedy.md")]
     lines += [*section(RESULTS / "fit_cost.md")]
