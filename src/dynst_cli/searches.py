@@ -135,14 +135,14 @@ def vote_ties(keeps: np.ndarray, n_keep: int, select) -> tuple[np.ndarray, np.nd
     the candidates are the votes' keep set itself.
     """
     keeps = np.asarray(keeps, dtype=bool)
-    frequency = selection_frequency(keeps)
-    voted = pooled_keep(keeps, n_keep, select)
+    frequency, order = selection_frequency(keeps), pooled_order(keeps)
+    voted = select(order, n_keep)  # pooled_keep's choice
     boundary = frequency[voted].min() if voted.any() else 0.0
     decided = voted & (frequency > boundary)
     tied = frequency == boundary
     if boundary <= 0 or int((decided | tied).sum()) <= n_keep:
         return decided, voted
-    return decided, select(pooled_order(keeps), int((decided | tied).sum()))
+    return decided, select(order, int((decided | tied).sum()))
 
 
 def search_record(config: FitConfig, keeps: np.ndarray) -> dict:
