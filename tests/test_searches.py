@@ -159,9 +159,17 @@ def test_the_record_says_how_much_the_searches_agree():
         ({"searches": 2, "settle_share": 1.0}, 10, "use one or the other"),
         ({"searches": 2, "explore_keep": 1.4}, 10, "use one or the other"),
         ({"searches": 0}, 10, "mask.searches"),
+        ({"pool_by": "elimination", "drop_criterion": "magnitude"}, 10, "needs mask.drop_crit"),
+        ({"pool_by": "ties", "drop_criterion": "magnitude"}, 10, "needs mask.drop_crit"),
     ],
 )
 def test_searches_that_cannot_run_are_refused(mask, epochs, message):
     config = FitConfig.from_dict({"mask": mask, "train": {"epochs": epochs}})
     with pytest.raises(UsageError, match=message):
         validate(config)
+
+
+def test_the_magnitude_criterion_pools_by_votes():
+    config = FitConfig.from_dict({"mask": {"pool_by": "votes", "drop_criterion": "magnitude"}})
+    validate(config)  # nothing to narrow by saliency: allowed
+    assert config.mask.pool_by == "votes"

@@ -429,13 +429,20 @@ def validate(config: FitConfig) -> None:
 
 def _check_searches(config: FitConfig) -> None:
     """`mask.searches` pools the keep sets of several searches, which settling or narrowing the
-    keep set of one (`mask.settle_share`, `mask.explore_keep`) would undo."""
+    keep set of one (`mask.settle_share`, `mask.explore_keep`) would undo; pooling them by
+    elimination (`mask.pool_by`) ranks by saliency."""
     m = config.mask
     if m.searches > 1 and (m.settle_share > 0 or m.explore_keep > 1):
         raise UsageError(
             "mask.searches above 1 pools the keep sets of several searches; "
             "mask.settle_share and mask.explore_keep settle the keep set of one: use one or the "
             "other"
+        )
+    if m.pool_by != "votes" and m.drop_criterion != "saliency":
+        # the narrowing is an elimination by saliency, which the magnitude criterion never measures
+        raise UsageError(
+            f"mask.pool_by: {m.pool_by} narrows the searches' keep sets by saliency and needs "
+            f"mask.drop_criterion: saliency, got {m.drop_criterion}"
         )
 
 

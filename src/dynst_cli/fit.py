@@ -247,9 +247,9 @@ def _searched(prep, data, config, state, choice, optimizer, callbacks, ddp):
 
 def pools_by_elimination(config: FitConfig) -> bool:
     """Whether elimination takes part in pooling the searches' keep sets (`mask.pool_by`
-    ``elimination`` or ``ties``; saliency criterion only) rather than their votes alone."""
-    mask = config.mask
-    return mask.pool_by in ("elimination", "ties") and mask.drop_criterion == "saliency"
+    ``elimination`` or ``ties``; `config.validate` allows them with the saliency criterion
+    only) rather than their votes alone."""
+    return config.mask.pool_by in ("elimination", "ties")
 
 
 def _pooled_by_elimination(prep, config: FitConfig, keeps: np.ndarray, n_keep: int, select, report):
