@@ -111,8 +111,8 @@ def _train_one_rank(
 
 
 # The residual and error regrow signals are summed over ranks; the settling and the narrowing of
-# an explored keep set retrain on every rank alike; so do the brief mask searches (pooled by votes
-# or by elimination) and the exchanges after the final ranking.
+# an explored keep set retrain on every rank alike; so do the brief mask searches (pooled by votes,
+# survival or elimination) and the exchanges after the final ranking.
 @pytest.mark.parametrize(
     "mask",
     [
@@ -123,6 +123,7 @@ def _train_one_rank(
         {"searches": 2},
         {"searches": 2, "pool_by": "elimination"},
         {"searches": 3, "pool_by": "ties"},
+        {"searches": 3, "pool_by": "survival"},
         {"exchange_trials": 2},
     ],
 )

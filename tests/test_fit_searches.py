@@ -65,6 +65,7 @@ def test_one_search_is_the_fit_it_always_was(tmp_path, planted):
         ("votes", 4, 1),  # two searches of 2 epochs, then 1 frozen-mask epoch: within the first
         ("votes", 4, 2),  # search, and at its end
         ("elimination", 8, 2),  # searches of 3 epochs, 1 frozen epoch on their union, 1 after
+        ("survival", 4, 1),  # the first search's drops come back from its checkpoint
     ],
 )
 def test_a_searched_fit_resumed_after_an_interruption_gives_the_same_run(
@@ -175,3 +176,20 @@ def test_the_fit_says_how_much_its_searches_agreed_beside_random_keep_sets(
     said = " ".join(capsys.readouterr().out.split())  # the console wraps long lines
     assert f"Jaccard of {record['mean_pairwise_jaccard']:.2f}" in said
     assert f"random would overlap by {record['random_keep_sets_jaccard']:.2f}" in said
+
+
+def test_pooled_by_survival_the_same_searches_decide_and_the_votes_still_rule(tmp_path, planted):
+    runs = {}
+    for pool_by in ("votes", "survival"):
+        config = searched(3)
+        config.mask.pool_by = pool_by
+        fit_run(planted[0], tmp_path / pool_by, config)
+        runs[pool_by] = json.loads((tmp_path / pool_by / "ranking.json").read_text())
+    frequency = {p: {r["sensor_id"]: r["selection_frequency"] for r in runs[p]} for p in runs}
+    assert frequency["votes"] == frequency["survival"]  # only the pooling differs
+    kept = [r for r in runs["survival"] if r["kept_in_fit"]]
+    dropped = [r for r in runs["survival"] if not r["kept_in_fit"]]
+    assert len(kept) == n_keep_for(len(runs["survival"]), 0.5)
+    assert min(r["selection_frequency"] for r in kept) >= max(
+        r["selection_frequency"] for r in dropped
+    )

@@ -18,6 +18,7 @@ from dynst_cli.searches import (
     search_config,
     search_record,
     search_seed,
+    survival_steps,
     vote_ties,
 )
 
@@ -173,3 +174,25 @@ def test_the_magnitude_criterion_pools_by_votes():
     config = FitConfig.from_dict({"mask": {"pool_by": "votes", "drop_criterion": "magnitude"}})
     validate(config)  # nothing to narrow by saliency: allowed
     assert config.mask.pool_by == "votes"
+
+
+def test_a_search_kept_its_sensors_to_the_end_and_the_others_until_they_were_last_dropped():
+    keep = np.array([1, 0, 0, 0], dtype=bool)
+    dropped_at = np.array([5, 30, 80, -1])  # sensor 0 dropped once and regrown; 3 never on
+    assert survival_steps(keep, dropped_at, 100).tolist() == [100.0, 30.0, 80.0, 0.0]
+
+
+def test_survival_breaks_the_votes_ties_before_the_first_search_does():
+    keeps = np.array([[1, 1, 0, 0], [0, 0, 1, 1]], dtype=bool)  # every sensor one vote
+    survival = np.array([[100, 100, 10, 90], [20, 60, 100, 100]], dtype=float)
+    # totals 120, 160, 110, 190: the sensors kept longest in all go first
+    assert pooled_order(keeps, survival).tolist() == [3, 1, 0, 2]
+    assert np.flatnonzero(pooled_keep(keeps, 2, first_n, survival)).tolist() == [1, 3]
+    # without survival the tie goes to the first search's sensors
+    assert np.flatnonzero(pooled_keep(keeps, 2, first_n)).tolist() == [0, 1]
+
+
+def test_survival_never_outranks_a_vote():
+    keeps = np.array([[1, 1, 0], [1, 0, 1]], dtype=bool)  # sensor 0 has two votes
+    survival = np.array([[100, 100, 99], [100, 99, 100]], dtype=float)
+    assert pooled_order(keeps, survival)[0] == 0

@@ -145,7 +145,8 @@ class MaskConfig:
     # is the first search's alone, while the sensors the others found are still among the
     # candidates of an elimination. Half the frozen-mask epochs train the first search's model
     # on the candidates first. "elimination" ranked PM10 and METR-LA worse than "votes"
-    # (benchmarks/RESULTS.md).
+    # (benchmarks/RESULTS.md). "survival" breaks the votes' ties by how long the searches kept
+    # each sensor in all (searches.survival_steps) before the first search's membership.
     pool_by: str = "votes"
     # What a dropped sensor promises when drop-and-regrow picks the sensors to regrow: "gate" (the
     # drop criterion's own signal at the sensor's gate) or "residual" (mask/residual.py: how much
@@ -367,7 +368,7 @@ RULES = {
         "exchange_trials": Rule("int", 0),
         "explore_keep": Rule("float", 1.0, 100.0),
         "searches": Rule("int", 1),
-        "pool_by": Rule("str", choices=("votes", "elimination", "ties")),
+        "pool_by": Rule("str", choices=("votes", "survival", "elimination", "ties")),
         "regrow_signal": Rule("str", choices=("gate", "residual", "error")),
         "regrow_grace": Rule("int", 0),
         "rank_silent_last": Rule("bool"),
@@ -438,7 +439,7 @@ def _check_searches(config: FitConfig) -> None:
             "mask.settle_share and mask.explore_keep settle the keep set of one: use one or the "
             "other"
         )
-    if m.pool_by != "votes" and m.drop_criterion != "saliency":
+    if m.pool_by in ("elimination", "ties") and m.drop_criterion != "saliency":
         # the narrowing is an elimination by saliency, which the magnitude criterion never measures
         raise UsageError(
             f"mask.pool_by: {m.pool_by} narrows the searches' keep sets by saliency and needs "

@@ -52,6 +52,7 @@ from dynst_cli.searches import (
     pooled_order,
     search_config,
     search_record,
+    survival_steps,
     vote_ties,
 )
 from dynst_cli.selection import Ranking, Siting, SitingConstraints, rank_sensors, siting_for
@@ -221,12 +222,15 @@ def _searched(prep, data, config, state, choice, optimizer, callbacks, ddp):
     first = search_config(config, 0)
     each = first.train.epochs
     state = run_epochs(prep, first, state, select, optimizer, checkpoint, ddp)
-    keeps = [prep.model.gate.keep.cpu().numpy() > 0.5]
+    ends = [_search_end(prep.model.gate, state.step)]
     for index in range(1, n_searches(config)):
         report = _reported(on_epoch, config, index * each)
         search = search_config(config, index)
-        keeps.append(_search(data, search, select, siting, report, prep.scaler))
-    keeps = np.stack(keeps)
+        ends.append(_search(data, search, select, siting, report, prep.scaler))
+    keeps = np.stack([keep for keep, _ in ends])
+    survival = (
+        np.stack([lasted for _, lasted in ends]) if config.mask.pool_by == "survival" else None
+    )
     n_keep = n_keep_for(data.n_sensors, config.mask.sparsity)
     report = _reported(on_epoch, config, n_searches(config) * each)
     done = 0  # frozen-mask epochs trained so far
@@ -237,7 +241,7 @@ def _searched(prep, data, config, state, choice, optimizer, callbacks, ddp):
     if pools_by_elimination(config):
         keep, done = _pooled_by_elimination(prep, config, keeps, n_keep, select, frozen_epoch)
     else:
-        keep = pooled_keep(keeps, n_keep, select)
+        keep = pooled_keep(keeps, n_keep, select, survival)
     best = finetune(prep, config, keep, frozen_epochs(config) - done, frozen_epoch)
     if best.epoch is not None:  # counted after the first search's epochs, as the fit's are
         best.epoch += each + done
@@ -295,10 +299,11 @@ def _reported(on_epoch, config: FitConfig, offset: int) -> Callable[[TrainState]
     return lambda state: on_epoch(dataclasses.replace(state, epoch=offset + state.epoch), total)
 
 
-def _search(data: SensorData, config: FitConfig, select, siting, report, scaler) -> np.ndarray:
-    """One brief mask search on a fresh model (`config` is the search's); its keep vector.
-    `report(state)` after each epoch. `scaler` is the first search's: the training period is the
-    same, so it is not fitted again (a pass over the whole period, from disk with `data.mmap`).
+def _search(data: SensorData, config: FitConfig, select, siting, report, scaler):
+    """One brief mask search on a fresh model (`config` is the search's); its keep vector and
+    how long it kept each sensor (`_search_end`). `report(state)` after each epoch. `scaler` is
+    the first search's: the training period is the same, so it is not fitted again (a pass over
+    the whole period, from disk with `data.mmap`).
     """
     prep = prepare(data, config, scaler)
     _set_saliency_options(prep, data, config)
@@ -306,8 +311,14 @@ def _search(data: SensorData, config: FitConfig, select, siting, report, scaler)
     optimizer = make_optimizer(prep.model, config)
     ddp = dist.wrap_ddp(prep.model, prep.device)
     # dense={}: the dense model at the end of a warm-up is reported from the first search only
-    run_epochs(prep, config, TrainState(dense={}), select, optimizer, report, ddp)
-    return prep.model.gate.keep.cpu().numpy() > 0.5
+    state = run_epochs(prep, config, TrainState(dense={}), select, optimizer, report, ddp)
+    return _search_end(prep.model.gate, state.step)
+
+
+def _search_end(gate, steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """A finished search's keep vector (N,) bool and `searches.survival_steps` (N,) float."""
+    keep = gate.keep.cpu().numpy() > 0.5
+    return keep, survival_steps(keep, gate.dropped_at.cpu().numpy(), steps)
 
 
 def resolve_dense(

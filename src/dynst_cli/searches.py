@@ -88,19 +88,33 @@ def search_config(config: FitConfig, index: int) -> FitConfig:
     return dataclasses.replace(config, mask=mask, train=train)
 
 
-def pooled_order(keeps: np.ndarray) -> np.ndarray:
+def pooled_order(keeps: np.ndarray, survival: np.ndarray | None = None) -> np.ndarray:
     """Sensors by how often the searches kept them, shape (N,) int, most often first.
 
     `keeps` (K, N) bool holds each search's keep vector, the first search's first. Ties in how
-    often a sensor was kept go to the sensors the first search kept (its model is the one
-    trained on), then to the lower index.
+    often a sensor was kept go, when `survival` is given, to the sensors the searches kept
+    longest in all (`survival_steps`); then to the sensors the first search kept (its model is
+    the one trained on), then to the lower index.
     """
     keeps = np.asarray(keeps, dtype=bool)
     frequency = selection_frequency(keeps)
-    return np.lexsort((np.arange(frequency.size), ~keeps[0], -frequency))
+    lasted = np.zeros(keeps.shape[1]) if survival is None else np.sum(survival, axis=0)
+    return np.lexsort((np.arange(frequency.size), ~keeps[0], -lasted, -frequency))
 
 
-def pooled_keep(keeps: np.ndarray, n_keep: int, select) -> np.ndarray:
+def survival_steps(keep: np.ndarray, dropped_at: np.ndarray, steps: int) -> np.ndarray:
+    """How long one search kept each sensor, shape (N,) float: the optimiser step it was last
+    dropped at (`MaskGate.dropped_at`), or `steps`, the search's length, for a sensor it kept.
+
+    For `mask.pool_by: survival`. The searches have the same schedule, so their steps add up:
+    among the sensors kept by as many searches, the ones the other searches dropped late, near
+    the end of their drop-and-regrow, had come closest to being kept there too.
+    """
+    keep = np.asarray(keep, dtype=bool)
+    return np.where(keep, float(steps), np.maximum(np.asarray(dropped_at, dtype=np.float64), 0.0))
+
+
+def pooled_keep(keeps: np.ndarray, n_keep: int, select, survival=None) -> np.ndarray:
     """The `n_keep` sensors the searches kept most often, through `select`, shape (N,) bool.
 
     Parameters
@@ -110,10 +124,12 @@ def pooled_keep(keeps: np.ndarray, n_keep: int, select) -> np.ndarray:
     n_keep : int
     select : callable ``select(order, n_keep) -> keep``
         The siting constraints' choice from a priority order (`Siting.keep_fn`).
+    survival : np.ndarray of float, shape (K, N), or None
+        How long each search kept each sensor (`survival_steps`), for ``mask.pool_by: survival``.
 
     Ties are broken as `pooled_order` breaks them.
     """
-    return select(pooled_order(keeps), n_keep)
+    return select(pooled_order(keeps, survival), n_keep)
 
 
 def pool_candidates(keeps: np.ndarray, select) -> np.ndarray:
