@@ -14,10 +14,16 @@ Ways: ``default`` (today's recipe), ``one-search`` (`mask.searches: 1`), ``resid
 grace of 4 or 8 updates (``one-search-residual-grace4``, ``one-search-residual-grace8``), and
 ``exchange3`` (today's recipe with up to three exchanges after the final ranking,
 `mask.exchange_trials: 3`), ``pool-elimination`` and ``pool-ties`` (the searches' keep sets
-pooled by elimination, `mask.pool_by`), and ``default-gwnet`` (today's recipe with the gwnet
-backbone: the target asks for every driver with stid and with gwnet).
+pooled by elimination, `mask.pool_by`), ``pool-survival`` (the votes' ties broken by how long
+the searches kept each sensor), and ``default-gwnet`` (today's recipe with the gwnet backbone:
+the target asks for every driver with stid and with gwnet).
 
-    .venv/bin/python benchmarks/bench_planted_drivers.py [--workers 2]
+    .venv/bin/python benchmarks/bench_planted_drivers.py [--workers 2] \
+        [--ways default,pool-survival]
+
+Every way is fitted by default and written to `planted_drivers.md`; `--ways` fits only those
+(today's default among them, to compare with in the same run) and writes
+`planted_drivers_<ways>.md`, so that the stored run of every way stays as it was.
 """
 
 from __future__ import annotations
@@ -56,6 +62,7 @@ WAYS = {
     "exchange3": {"exchange_trials": 3},
     "pool-elimination": {"pool_by": "elimination"},
     "pool-ties": {"pool_by": "ties"},
+    "pool-survival": {"pool_by": "survival"},
     "default-gwnet": {},
 }
 BACKBONES = {"default-gwnet": "gwnet"}  # the ways fitted with another backbone than the recipe's
@@ -106,8 +113,11 @@ def fit_job(work: Path, dataset: Path, follows: np.ndarray, name: str, way: str)
     }
 
 
-def markdown(stamped: dict, results: dict) -> str:
-    lines = ["# Planted drivers kept at 0.9, several planted networks", "", *stamp_lines(stamped)]
+def markdown(stamped: dict, results: dict, ways) -> str:
+    title = "# Planted drivers kept at 0.9, several planted networks"
+    if list(ways) != list(WAYS):
+        title += ": " + ", ".join(ways)
+    lines = [title, "", *stamp_lines(stamped)]
     lines += [
         "",
         "Each planted network (6 drivers, 54 followers, 3000 steps, the ranking benchmark's "
@@ -124,7 +134,7 @@ def markdown(stamped: dict, results: dict) -> str:
             + " | drivers kept | groups covered | next is a lost group's driver |",
             "| --- | " + " | ".join("---:" for _ in seeds) + " | ---: | ---: | ---: |",
         ]  # fmt: skip
-        for way in WAYS:
+        for way in ways:
             rows = [results[(persistence, s, way)] for s in seeds]
             cells = [f"{r['drivers_kept']} / {r['groups_covered']}" for r in rows]
             lost = [r for r in rows if r["groups_covered"] < 6]
@@ -138,11 +148,26 @@ def markdown(stamped: dict, results: dict) -> str:
     return "\n".join(lines)
 
 
+def chosen_ways(text: str | None) -> list[str]:
+    """The ways to fit: every one (None), or those named, comma-separated, each known."""
+    if text is None:
+        return list(WAYS)
+    ways = list(dict.fromkeys(w.strip() for w in text.split(",") if w.strip()))
+    unknown = [w for w in ways if w not in WAYS]
+    if unknown or not ways:
+        raise SystemExit(f"--ways: choose from {', '.join(WAYS)} (got {text!r})")
+    return ways
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--ways", default=None, help="comma-separated ways (default: all)")
     args = parser.parse_args()
+    ways = chosen_ways(args.ways)
     command = "python benchmarks/bench_planted_drivers.py --workers " + str(args.workers)
+    if args.ways is not None:
+        command += " --ways " + ",".join(ways)
     stamped = stamp(command)
     work = Path(tempfile.mkdtemp(prefix="planted-drivers-"))
     try:
@@ -153,15 +178,16 @@ def main() -> None:
                     fit_job, work, dataset, follows, f"{persistence}-{seed}", way
                 )
                 for (persistence, seed), (dataset, follows) in networks.items()
-                for way in WAYS
+                for way in ways
             }
             results = {job: future.result() for job, future in futures.items()}
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    text = markdown(stamped, results)
-    (RESULTS / "planted_drivers.md").write_text(text)
+    text = markdown(stamped, results, ways)
+    name = "planted_drivers" if args.ways is None else "planted_drivers_" + "_".join(ways)
+    (RESULTS / f"{name}.md").write_text(text)
     flat = {f"{p}-{s}-{w}": r for (p, s, w), r in results.items()}
-    (RESULTS / "planted_drivers.json").write_text(json.dumps(flat, indent=1) + "\n")
+    (RESULTS / f"{name}.json").write_text(json.dumps(flat, indent=1) + "\n")
     print(text)
 
 

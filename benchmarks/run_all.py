@@ -159,6 +159,7 @@ def report(suite: dict) -> str:
     lines += [*section(RESULTS / "ranking_searches_summary.md")]
     lines += [*section(RESULTS / "ranking_dropped_retrained.md")]
     lines += [*section(RESULTS / "planted_drivers.md")]
+    lines += [*section(RESULTS / "planted_drivers_default_pool-survival.md")]
     lines += [*section(RESULTS / "ranking_variant_residual-grace4.md")]
     lines += [*section(RESULTS / "ranking_variant_default-check.md")]
     lines += [*section(RESULTS / "ranking_variant_exchange3.md")]
