@@ -428,6 +428,10 @@ def validate(config: FitConfig) -> None:
         )
 
 
+# The `mask.pool_by` ways that narrow the searches' keep sets by elimination (on saliency).
+ELIMINATION_POOLS = ("elimination", "ties")
+
+
 def _check_searches(config: FitConfig) -> None:
     """`mask.searches` pools the keep sets of several searches, which settling or narrowing the
     keep set of one (`mask.settle_share`, `mask.explore_keep`) would undo; pooling them by
@@ -439,7 +443,7 @@ def _check_searches(config: FitConfig) -> None:
             "mask.settle_share and mask.explore_keep settle the keep set of one: use one or the "
             "other"
         )
-    if m.pool_by in ("elimination", "ties") and m.drop_criterion != "saliency":
+    if m.pool_by in ELIMINATION_POOLS and m.drop_criterion != "saliency":
         # the narrowing is an elimination by saliency, which the magnitude criterion never measures
         raise UsageError(
             f"mask.pool_by: {m.pool_by} narrows the searches' keep sets by saliency and needs "

@@ -16,7 +16,7 @@ import torch
 from dynst_cli import __version__
 from dynst_cli import distributed as dist
 from dynst_cli.bundle import ModelBundle
-from dynst_cli.config import FitConfig, validate
+from dynst_cli.config import ELIMINATION_POOLS, FitConfig, validate
 from dynst_cli.console import log
 from dynst_cli.data import SensorData, load_dataset
 from dynst_cli.dense_cache import DenseReference, cache_root, dense_key, key_inputs, lookup, store
@@ -253,7 +253,7 @@ def pools_by_elimination(config: FitConfig) -> bool:
     """Whether elimination takes part in pooling the searches' keep sets (`mask.pool_by`
     ``elimination`` or ``ties``; `config.validate` allows them with the saliency criterion
     only) rather than their votes alone."""
-    return config.mask.pool_by in ("elimination", "ties")
+    return config.mask.pool_by in ELIMINATION_POOLS
 
 
 def _pooled_by_elimination(prep, config: FitConfig, keeps: np.ndarray, n_keep: int, select, report):
