@@ -13,24 +13,29 @@ much. Where p is large, the searches' votes carry no more than chance.
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
 
-CACHE = Path(__file__).resolve().parent / "results" / "ranking"
-ARCHIVES = ("de-pm10", "ie-wind", "metr-la", "era5-uk", "planted")
+from dynst_cli.selection.consensus import mean_pairwise_jaccard
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_ranking import ARCHIVES, OUT  # noqa: E402
 
 
 def random_agreement(n: int, k: int, searches: int, draws: int, seed: int = 0) -> np.ndarray:
-    """Mean pairwise Jaccard of `searches` random keep sets of `k` of `n`, `draws` times."""
+    """Mean pairwise Jaccard of `searches` random keep sets of `k` of `n`, `draws` times (by
+    the same definition as a fit's `searches.mean_pairwise_jaccard`)."""
     rng = np.random.default_rng(seed)
     out = np.empty(draws)
+    keeps = np.zeros((searches, n), dtype=bool)
     for d in range(draws):
-        sets = [set(rng.choice(n, k, replace=False).tolist()) for _ in range(searches)]
-        pairs = itertools.combinations(sets, 2)
-        out[d] = np.mean([len(a & b) / len(a | b) for a, b in pairs])
+        keeps[:] = False
+        for row in keeps:
+            row[rng.choice(n, k, replace=False)] = True
+        out[d] = mean_pairwise_jaccard(keeps)
     return out
 
 
@@ -42,7 +47,7 @@ def main() -> None:
     print("| archive | fit seed | sensors | kept | searches' Jaccard | random | kappa | p |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for archive in ARCHIVES:
-        for run in sorted((CACHE / archive).glob(f"run-variant-{args.name}-[0-9]")):
+        for run in sorted((OUT / archive).glob(f"run-variant-{args.name}-[0-9]")):
             metrics = json.loads((run / "metrics.json").read_text())
             ranking = json.loads((run / "ranking.json").read_text())
             n, k = len(ranking), sum(1 for sensor in ranking if sensor["kept_in_fit"])
