@@ -15,7 +15,9 @@ grace of 4 or 8 updates (``one-search-residual-grace4``, ``one-search-residual-g
 ``exchange3`` (today's recipe with up to three exchanges after the final ranking,
 `mask.exchange_trials: 3`), ``pool-elimination`` and ``pool-ties`` (the searches' keep sets
 pooled by elimination, `mask.pool_by`), ``pool-survival`` (the votes' ties broken by how long
-the searches kept each sensor), and ``default-gwnet`` (today's recipe with the gwnet backbone:
+the searches kept each sensor), ``searches-fallback`` (one search with the residual signal and
+a grace of 8 instead where the searches agree at chance, `mask.searches_fallback`), and
+``default-gwnet`` (today's recipe with the gwnet backbone:
 the target asks for every driver with stid and with gwnet).
 
     .venv/bin/python benchmarks/bench_planted_drivers.py [--workers 2] \
@@ -63,6 +65,7 @@ WAYS = {
     "pool-elimination": {"pool_by": "elimination"},
     "pool-ties": {"pool_by": "ties"},
     "pool-survival": {"pool_by": "survival"},
+    "searches-fallback": {"searches_fallback": True},
     "default-gwnet": {},
 }
 BACKBONES = {"default-gwnet": "gwnet"}  # the ways fitted with another backbone than the recipe's
@@ -106,10 +109,14 @@ def fit_job(work: Path, dataset: Path, follows: np.ndarray, name: str, way: str)
     top = np.asarray(order[: n_keep_for(len(follows), SPARSITY)])
     covered = set(follows[top].tolist())
     nxt = order[len(top)]
+    searched = json.loads((run / "metrics.json").read_text()).get("searches", {})
     return {
         "drivers_kept": int((top < n_drivers).sum()),
         "groups_covered": len(covered),
         "next_is_lost_driver": bool(nxt < n_drivers and nxt not in covered),
+        # how much the fit's searches agreed against chance, and whether it fell back to one
+        "agreement_p_value": searched.get("agreement_p_value"),
+        "fell_back": searched.get("fell_back"),
     }
 
 
@@ -145,7 +152,22 @@ def markdown(stamped: dict, results: dict, ways) -> str:
                 + f" | {sum(r['next_is_lost_driver'] for r in lost)} of {len(lost)} |"
             )  # fmt: skip
         lines.append("")
+        lines += fallback_lines(results, persistence, seeds, ways)
     return "\n".join(lines)
+
+
+def fallback_lines(results: dict, persistence: float, seeds, ways) -> list[str]:
+    """Per way with searches: each fit's agreement p-value, and how many fell back to one search
+    (`mask.searches_fallback`); nothing for ways with one search or runs before the test."""
+    lines = []
+    for way in ways:
+        rows = [results[(persistence, s, way)] for s in seeds]
+        if any(r.get("agreement_p_value") is None for r in rows):
+            continue
+        p_values = ", ".join(f"{r['agreement_p_value']:.3f}" for r in rows)
+        fell = sum(bool(r["fell_back"]) for r in rows)
+        lines.append(f"- {way}: searches' agreement p-value {p_values}; fell back in {fell}")
+    return [*lines, ""] if lines else []
 
 
 def chosen_ways(text: str | None) -> list[str]:

@@ -64,7 +64,7 @@ def _train_one_rank(
     `worsening`: rank 0 sees the validation error rise after every epoch, so that of the frozen-mask
     epochs of a longer fit it keeps the weights of the first rather than those of the last.
     """
-    from dynst_cli import train
+    from dynst_cli import searches, train
     from dynst_cli.fit import _exchanged, _searched, final_ranking, settle_hook
 
     if worsening:
@@ -84,10 +84,12 @@ def _train_one_rank(
         ddp = dist.wrap_ddp(prep.model, prep.device)
         siting = Siting.free(data.n_sensors)
         select = siting.keep_fn()
+        if config.mask.searches_fallback:  # the test decides alike on every rank: fall back
+            searches.CHANCE_LEVEL = -1.0
         if config.mask.searches > 1:  # the searches after the first train models of their own
             choice, state = (select, siting), TrainState()
             callbacks = (lambda state: None, None)
-            _searched(prep, data, config, state, choice, optimizer, callbacks, ddp)
+            prep, *_ = _searched(prep, data, config, state, choice, optimizer, callbacks, ddp)
         else:
             settle = settle_hook(prep, config, select)
             run_epochs(
@@ -112,7 +114,8 @@ def _train_one_rank(
 
 # The residual and error regrow signals are summed over ranks; the settling and the narrowing of
 # an explored keep set retrain on every rank alike; so do the brief mask searches (pooled by votes,
-# survival or elimination) and the exchanges after the final ranking.
+# survival or elimination), the one search a fit falls back to, and the exchanges after the final
+# ranking.
 @pytest.mark.parametrize(
     "mask",
     [
@@ -124,6 +127,7 @@ def _train_one_rank(
         {"searches": 2, "pool_by": "elimination"},
         {"searches": 3, "pool_by": "ties"},
         {"searches": 3, "pool_by": "survival"},
+        {"searches": 2, "searches_fallback": True},
         {"exchange_trials": 2},
     ],
 )

@@ -193,3 +193,96 @@ def test_pooled_by_survival_the_same_searches_decide_and_the_votes_still_rule(tm
     assert min(r["selection_frequency"] for r in kept) >= max(
         r["selection_frequency"] for r in dropped
     )
+
+
+def falling_back(monkeypatch, searches: int = 2, epochs: int = 4):
+    """A searched fit with `mask.searches_fallback`, its searches judged to agree at chance."""
+    from dynst_cli import searches as searches_module
+
+    monkeypatch.setattr(searches_module, "CHANCE_LEVEL", -1.0)  # any p-value is above it
+    config = searched(searches, epochs=epochs)
+    config.mask.searches_fallback = True
+    return config
+
+
+def test_a_fit_whose_searches_agree_at_chance_is_the_one_search_fit_it_falls_back_to(
+    tmp_path, planted, monkeypatch
+):
+    from dynst_cli.searches import fallback_config
+
+    config = falling_back(monkeypatch)
+    fell, alone = tmp_path / "fell", tmp_path / "alone"
+    summary = fit_run(planted[0], fell, config)
+    fit_run(planted[0], alone, fallback_config(config))
+    assert summary["searches"]["fell_back"] is True
+    assert 0.0 < summary["searches"]["agreement_p_value"] <= 1.0
+    # its keep set, ranking, weights and history are that fit's: the brief searches only decided
+    for name in ("ranking.json", "history.json", "model.pt"):
+        assert (fell / name).read_bytes() == (alone / name).read_bytes(), name
+    assert "selection_frequency" not in json.loads((fell / "ranking.json").read_text())[0]
+
+
+def test_a_fit_whose_searches_agree_above_chance_pools_them_as_without_the_key(
+    tmp_path, planted, monkeypatch
+):
+    from dynst_cli import searches as searches_module
+
+    monkeypatch.setattr(searches_module, "CHANCE_LEVEL", 1.0)  # no p-value is above it
+    config = searched(2, epochs=4)
+    off, on = tmp_path / "off", tmp_path / "on"
+    fit_run(planted[0], off, config)
+    config.mask.searches_fallback = True
+    summary = fit_run(planted[0], on, config)
+    assert summary["searches"]["fell_back"] is False
+    for name in ("ranking.json", "history.json", "model.pt"):
+        assert (off / name).read_bytes() == (on / name).read_bytes(), name
+
+
+def test_progress_counts_the_searches_then_the_epochs_of_the_fallback(
+    tmp_path, planted, monkeypatch
+):
+    seen = []
+    config = falling_back(monkeypatch)  # two searches of 2 epochs, then 4 epochs
+    fit_run(planted[0], tmp_path / "run", config, on_epoch=lambda s, n: seen.append((s.epoch, n)))
+    assert seen == [(1, 5), (2, 5), (3, 5), (4, 5), (5, 8), (6, 8), (7, 8), (8, 8)]
+
+
+@pytest.mark.parametrize("interrupted_at", [1, 4, 6])  # first search, second, the fallback
+def test_a_fit_that_fell_back_resumed_after_an_interruption_gives_the_same_run(
+    tmp_path, planted, monkeypatch, interrupted_at
+):
+    config = falling_back(monkeypatch)
+    straight = tmp_path / "straight"
+    fit_run(planted[0], straight, config)
+
+    def interrupt(state, total):
+        if state.epoch == interrupted_at:
+            raise KeyboardInterrupt
+
+    resumed = tmp_path / "resumed"
+    with pytest.raises(KeyboardInterrupt):
+        fit_run(planted[0], resumed, config, on_epoch=interrupt)
+    fit_run(planted[0], resumed, config, resume=True)
+    for name in ("ranking.json", "metrics.json", "history.json", "model.pt"):
+        assert (straight / name).read_bytes() == (resumed / name).read_bytes(), name
+
+
+def test_the_fallback_holds_the_siting_constraints(tmp_path, planted, monkeypatch):
+    constraints = SitingConstraints(keep_ids=("s010", "s011"), exclude_ids=("s000", "s001"))
+    run = tmp_path / "run"
+    fit_run(planted[0], run, falling_back(monkeypatch), constraints=constraints)
+    ranking = json.loads((run / "ranking.json").read_text())
+    kept = {r["sensor_id"] for r in ranking if r["kept_in_fit"]}
+    assert {"s010", "s011"} <= kept and not {"s000", "s001"} & kept
+
+
+def test_the_fit_says_when_it_fell_back(tmp_path, planted, monkeypatch, capsys):
+    from dynst_cli import searches as searches_module
+
+    monkeypatch.setattr(searches_module, "CHANCE_LEVEL", -1.0)
+    recipe = tmp_path / "tiny.yaml"
+    mask = {**TINY_RECIPE["mask"], "searches": 2, "searches_fallback": True}
+    recipe.write_text(yaml.safe_dump({**TINY_RECIPE, "mask": mask}))
+    assert main(["fit", str(planted[0]), "-o", str(tmp_path / "run"), "--recipe", str(recipe)]) == 0
+    said = " ".join(capsys.readouterr().out.split())
+    assert "They agreed no more than chance" in said and "mask.searches_fallback" in said

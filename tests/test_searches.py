@@ -9,7 +9,11 @@ from dynst_cli.config import FitConfig, validate
 from dynst_cli.errors import UsageError
 from dynst_cli.mask.schedule import SparsitySchedule
 from dynst_cli.searches import (
+    CHANCE_LEVEL,
+    FALLBACK_MASK,
     epochs_each,
+    fallback_config,
+    falls_back,
     frozen_epochs,
     n_searches,
     pool_candidates,
@@ -147,8 +151,9 @@ def test_no_tie_is_left_when_the_searches_kept_fewer_sensors_than_the_places():
 
 def test_the_record_says_how_much_the_searches_agree():
     keeps = np.array([[1, 1, 0, 0], [1, 0, 1, 0]], dtype=bool)
-    record = search_record(searched(searches=2, seed=1), keeps)
+    record = search_record(searched(searches=2, seed=1), keeps, 0.8)
     assert record["seeds"] == [2, 3]
+    assert (record["agreement_p_value"], record["fell_back"]) == (0.8, False)
     assert record["mean_pairwise_jaccard"] == pytest.approx(1 / 3)
     # two random keep sets of 2 of 4 share both (1/6), one (4/6) or none (1/6) of their sensors
     assert record["random_keep_sets_jaccard"] == pytest.approx(1 / 6 + 4 / 6 / 3)
@@ -196,3 +201,31 @@ def test_survival_never_outranks_a_vote():
     keeps = np.array([[1, 1, 0], [1, 0, 1]], dtype=bool)  # sensor 0 has two votes
     survival = np.array([[100, 100, 99], [100, 99, 100]], dtype=float)
     assert pooled_order(keeps, survival)[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("searches", "fallback", "p_value", "expected"),
+    [
+        (3, True, CHANCE_LEVEL + 0.01, True),  # agreed at chance: one search instead
+        (3, True, CHANCE_LEVEL, False),  # agreed above chance: the votes decide
+        (3, False, 0.9, False),  # the key is off
+        (1, True, 0.9, False),  # one search has nothing to fall back from
+    ],
+)
+def test_a_fit_falls_back_only_when_asked_and_its_searches_agree_at_chance(
+    searches, fallback, p_value, expected
+):
+    config = searched(searches=searches)
+    config.mask.searches_fallback = fallback
+    assert falls_back(config, p_value) is expected
+
+
+def test_the_fallback_is_one_search_over_the_fit_s_epochs_and_nothing_else_changes():
+    config = searched(epochs=12, searches=3)
+    config.mask.searches_fallback = True
+    fallback = fallback_config(config)
+    assert (fallback.mask.searches, n_searches(fallback)) == (1, 1)
+    assert {key: getattr(fallback.mask, key) for key in FALLBACK_MASK} == FALLBACK_MASK
+    assert fallback.train == config.train  # same epochs and seed: the fit it would be alone
+    assert fallback.mask.sparsity == config.mask.sparsity
+    validate(fallback)

@@ -148,6 +148,12 @@ class MaskConfig:
     # (benchmarks/RESULTS.md). "survival" breaks the votes' ties by how long the searches kept
     # each sensor in all (searches.survival_steps) before the first search's membership.
     pool_by: str = "votes"
+    # Where the searches' keep sets agree no more than random keep sets of their size would
+    # (permutation test, p above searches.CHANCE_LEVEL), train one search over all the epochs
+    # instead (searches.FALLBACK_MASK), and rank by it: the votes of searches that agree at chance
+    # carry nothing, and the keep set is in effect the first brief search's. The searches are
+    # then spent, so such a fit costs about twice as much. Used only with `searches` above 1.
+    searches_fallback: bool = False
     # What a dropped sensor promises when drop-and-regrow picks the sensors to regrow: "gate" (the
     # drop criterion's own signal at the sensor's gate) or "residual" (mask/residual.py: how much
     # of the loss's pull on the current forecasts the sensor's latest reading explains) or "error"
@@ -369,6 +375,7 @@ RULES = {
         "explore_keep": Rule("float", 1.0, 100.0),
         "searches": Rule("int", 1),
         "pool_by": Rule("str", choices=("votes", "survival", "elimination", "ties")),
+        "searches_fallback": Rule("bool"),
         "regrow_signal": Rule("str", choices=("gate", "residual", "error")),
         "regrow_grace": Rule("int", 0),
         "rank_silent_last": Rule("bool"),

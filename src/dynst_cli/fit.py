@@ -44,6 +44,10 @@ from dynst_cli.saliency import (
     settle_keep_set,
 )
 from dynst_cli.searches import (
+    agreement_p_value,
+    epochs_each,
+    fallback_config,
+    falls_back,
     fit_epochs,
     frozen_epochs,
     n_searches,
@@ -171,16 +175,15 @@ def _fit(dataset_path, run_path, config: FitConfig, resume, constraints, on_epoc
 
     searched = None
     if searches:
-        state, keeps = _searched(
+        prep, state, keeps, searched = _searched(
             prep, data, config, state, (select, siting), optimizer, (checkpoint, on_epoch), ddp
         )
-        searched = search_record(config, keeps)
     else:
         settle = settle_hook(prep, config, select)
         state = run_epochs(prep, config, state, select, optimizer, checkpoint, ddp, settle)
     ranking, consensus = final_ranking(prep, config), None
     ranking, exchanges = _exchanged(prep, config, ranking, select)
-    if searches:
+    if searches and not searched["fell_back"]:
         ranking = dataclasses.replace(ranking, selection_frequency=selection_frequency(keeps))
     if config.train.seeds > 1:
         ranking, consensus = _consensus_over_seeds(run, dataset_path, config, constraints, ranking)
@@ -210,8 +213,27 @@ def _fit(dataset_path, run_path, config: FitConfig, resume, constraints, on_epoc
 
 def _searched(prep, data, config, state, choice, optimizer, callbacks, ddp):
     """`mask.searches` brief mask searches, then the frozen-mask epochs on the keep set they
-    agree on (searches.py); the state and the searches' keep vectors, shape (K, N), the first
-    search's first.
+    agree on, or, where they agree at chance and `mask.searches_fallback` is on, one search over
+    all the epochs on a fresh model (searches.py). Returns the model the fit ranks by and its
+    state, the searches' keep vectors, shape (K, N), the first search's first, and what
+    `metrics.json` says of them. The arguments are `_run_searches`'.
+    """
+    state, keeps, survival = _run_searches(
+        prep, data, config, state, choice, optimizer, callbacks, ddp
+    )
+    p_value = agreement_p_value(keeps)
+    fell_back = falls_back(config, p_value)
+    if fell_back:
+        prep, state = _fallen_back(data, config, prep.scaler, choice, callbacks[1])
+    else:
+        state = _pooled(prep, config, state, keeps, survival, choice[0], callbacks[1])
+    return prep, state, keeps, search_record(config, keeps, p_value, fell_back)
+
+
+def _run_searches(prep, data, config, state, choice, optimizer, callbacks, ddp):
+    """`mask.searches` brief mask searches (searches.py); the first search's state, the searches'
+    keep vectors, shape (K, N), the first search's first, and how long each search kept each
+    sensor (`searches.survival_steps`, for ``mask.pool_by: survival``; else None).
 
     The first search trains this model and is checkpointed as a fit is, so a resumed fit goes
     on from it. The others train fresh models and are run again on a resume: each is brief, and
@@ -231,7 +253,14 @@ def _searched(prep, data, config, state, choice, optimizer, callbacks, ddp):
     survival = (
         np.stack([lasted for _, lasted in ends]) if config.mask.pool_by == "survival" else None
     )
-    n_keep = n_keep_for(data.n_sensors, config.mask.sparsity)
+    return state, keeps, survival
+
+
+def _pooled(prep, config, state, keeps, survival, select, on_epoch) -> TrainState:
+    """The frozen-mask epochs of the first search's model on the keep set the searches agree on
+    (`mask.pool_by`); the fit's state, its epochs and best weights counted as one fit's."""
+    each = search_config(config, 0).train.epochs
+    n_keep = n_keep_for(len(keeps[0]), config.mask.sparsity)
     report = _reported(on_epoch, config, n_searches(config) * each)
     done = 0  # frozen-mask epochs trained so far
 
@@ -246,7 +275,27 @@ def _searched(prep, data, config, state, choice, optimizer, callbacks, ddp):
     if best.epoch is not None:  # counted after the first search's epochs, as the fit's are
         best.epoch += each + done
     state.best, state.epoch = best, each + frozen_epochs(config)
-    return state, keeps
+    return state
+
+
+def _fallen_back(data, config, scaler, choice, on_epoch) -> tuple[Prepared, TrainState]:
+    """One search over all the fit's epochs on a fresh model (`searches.fallback_config`), for a
+    fit whose brief searches agreed at chance; its model and state, which the fit then ranks by.
+
+    It is not checkpointed: a fit resumed during it runs the brief searches' test again, which
+    decides the same, and trains it again from its seed, to the same result. Its epochs are
+    reported after the brief searches', out of as many more. `scaler` is the first search's.
+    """
+    (select, siting), fallback = choice, fallback_config(config)
+    prep = prepare(data, fallback, scaler)
+    _set_saliency_options(prep, data, fallback)
+    _exclude_at_start(prep.model, siting)
+    optimizer = make_optimizer(prep.model, fallback)
+    ddp = dist.wrap_ddp(prep.model, prep.device)
+    searched = n_searches(config) * epochs_each(config)
+    report = _reported(on_epoch, config, searched, total=searched + fallback.train.epochs)
+    settle = settle_hook(prep, fallback, select)
+    return prep, run_epochs(prep, fallback, TrainState(), select, optimizer, report, ddp, settle)
 
 
 def pools_by_elimination(config: FitConfig) -> bool:
@@ -290,12 +339,14 @@ def _pooled_by_elimination(prep, config: FitConfig, keeps: np.ndarray, n_keep: i
     return keep, epochs
 
 
-def _reported(on_epoch, config: FitConfig, offset: int) -> Callable[[TrainState], None]:
-    """The fit's `on_epoch` for a later search or the frozen epochs: their epochs counted after
-    the `offset` epochs before them, out of `searches.fit_epochs`."""
+def _reported(
+    on_epoch, config: FitConfig, offset: int, total: int | None = None
+) -> Callable[[TrainState], None]:
+    """The fit's `on_epoch` for a later search, the frozen epochs or a fallback: their epochs
+    counted after the `offset` epochs before them, out of `total` (`searches.fit_epochs`)."""
     if on_epoch is None:
         return lambda state: None
-    total = fit_epochs(config)
+    total = total or fit_epochs(config)
     return lambda state: on_epoch(dataclasses.replace(state, epoch=offset + state.epoch), total)
 
 

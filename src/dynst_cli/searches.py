@@ -10,8 +10,13 @@ ranking then orders the sensors on that model as it does after one search. The f
 many epochs in all as with one search, so it costs about the same; a consensus of K full fits
 (`train.seeds`) costs K.
 
-The pure parts live here: each search's configuration and seed, and the pooled keep set.
-`fit` runs the searches.
+Where the searches agree no more than random keep sets of their size would (a permutation test,
+`agreement_p_value`), the votes carry nothing and the keep set is in effect the first brief
+search's. With ``mask.searches_fallback`` such a fit then trains one search over all the epochs
+instead (`fallback_config`), the way that kept most planted drivers where the searches disagreed.
+
+The pure parts live here: each search's configuration and seed, the pooled keep set, and the
+test. `fit` runs the searches.
 """
 
 from __future__ import annotations
@@ -23,10 +28,23 @@ import numpy as np
 
 from dynst_cli.config import FitConfig
 from dynst_cli.selection.consensus import (
+    chance_of_agreement,
     mean_pairwise_jaccard,
     random_jaccard,
     selection_frequency,
 )
+
+# A fit's searches agree above chance when fewer than this share of random keep sets of their
+# sizes agree as much (`mask.searches_fallback`).
+CHANCE_LEVEL = 0.05
+# Random keep sets the test draws: enough that its p-value is within about 0.005 of the exact
+# one near the level.
+AGREEMENT_DRAWS = 2000
+# One search over all the mask-learning epochs, regrowing the sensors whose latest reading
+# explains most of the loss's pull on the forecasts, each safe from a new drop for 8 updates:
+# of the ways measured, the one that kept most planted drivers over ten planted networks, where
+# three brief searches agree at chance (benchmarks/results/planted_drivers.md).
+FALLBACK_MASK = {"searches": 1, "regrow_signal": "residual", "regrow_grace": 8}
 
 
 def n_searches(config: FitConfig) -> int:
@@ -161,9 +179,28 @@ def vote_ties(keeps: np.ndarray, n_keep: int, select) -> tuple[np.ndarray, np.nd
     return decided, select(order, int((decided | tied).sum()))
 
 
-def search_record(config: FitConfig, keeps: np.ndarray) -> dict:
+def agreement_p_value(keeps: np.ndarray) -> float:
+    """The share of random keep sets of the searches' sizes that agree at least as much as the
+    searches' keep sets (`keeps`, (K, N) bool) do; the same keep sets give the same value."""
+    return chance_of_agreement(keeps, draws=AGREEMENT_DRAWS, seed=0)
+
+
+def falls_back(config: FitConfig, p_value: float) -> bool:
+    """Whether a fit whose searches agree with `p_value` trains `fallback_config` instead."""
+    return config.mask.searches_fallback and n_searches(config) > 1 and p_value > CHANCE_LEVEL
+
+
+def fallback_config(config: FitConfig) -> FitConfig:
+    """The fit's configuration with its mask learnt by one search as `FALLBACK_MASK` says."""
+    return dataclasses.replace(config, mask=dataclasses.replace(config.mask, **FALLBACK_MASK))
+
+
+def search_record(
+    config: FitConfig, keeps: np.ndarray, p_value: float, fell_back: bool = False
+) -> dict:
     """What `metrics.json` says of the searches: seeds, epochs, how much their keep sets agree,
-    and how much random keep sets of their size would."""
+    how much random keep sets of their size would and how often as much, and whether the fit fell
+    back to one search (`falls_back`)."""
     return {
         "searches": n_searches(config),
         "seeds": [search_seed(config, k) for k in range(n_searches(config))],
@@ -173,4 +210,6 @@ def search_record(config: FitConfig, keeps: np.ndarray) -> dict:
         # what keep sets of this size drawn at random would share: the closer the searches come
         # to it, the less the archive decides which sensors to keep
         "random_keep_sets_jaccard": random_jaccard(int(keeps[0].sum()), keeps.shape[1]),
+        "agreement_p_value": round(p_value, 6),
+        "fell_back": fell_back,
     }

@@ -13,6 +13,7 @@ from dynst_cli.compare.stability import (
 from dynst_cli.errors import InputError, UsageError
 from dynst_cli.plan.schema import PLAN_FORMAT, Plan, read_plan, write_plan
 from dynst_cli.selection.consensus import (
+    chance_of_agreement,
     jaccard,
     mean_pairwise_jaccard,
     random_jaccard,
@@ -72,6 +73,29 @@ def test_random_keep_sets_overlap_as_drawn_ones_do():
         for _ in range(20_000)
     ]  # fmt: skip
     assert random_jaccard(n_keep, n_sensors) == pytest.approx(np.mean(drawn), abs=0.003)
+
+
+def test_keep_sets_that_share_one_of_two_sensors_agree_as_often_as_random_ones_do():
+    # two random pairs of 4 sensors share at least one sensor (Jaccard >= 1/3) with chance 5/6
+    keeps = np.stack([keep(4, 0, 1), keep(4, 0, 2)])
+    assert chance_of_agreement(keeps, draws=20_000) == pytest.approx(5 / 6, abs=0.01)
+
+
+def test_identical_keep_sets_agree_more_than_every_random_draw():
+    keeps = np.stack([keep(60, 3, 7, 11, 20, 41, 59)] * 3)
+    assert chance_of_agreement(keeps, draws=500) == 1 / 501  # none of 500 draws agrees as much
+
+
+def test_disjoint_keep_sets_agree_no_more_than_any_random_draw():
+    keeps = np.stack([keep(60, 0, 1, 2), keep(60, 3, 4, 5), keep(60, 6, 7, 8)])
+    assert chance_of_agreement(keeps, draws=500) == 1.0
+
+
+def test_the_test_of_agreement_is_seeded():
+    rng = np.random.default_rng(3)
+    keeps = np.stack([keep(30, *rng.choice(30, 10, replace=False)) for _ in range(3)])
+    assert chance_of_agreement(keeps, seed=1) == chance_of_agreement(keeps, seed=1)
+    assert 0.0 < chance_of_agreement(keeps, seed=1) <= 1.0
 
 
 def test_selection_frequency_is_the_share_of_keep_sets():

@@ -61,14 +61,25 @@ def print_fit_summary(run: Path, summary: dict) -> None:
 
 
 def searches_agreement(record: dict) -> str:
-    """How much the fit's mask searches agreed, beside what random keep sets would, in words."""
-    return (
+    """How much the fit's mask searches agreed, beside what random keep sets would, in words,
+    and whether the fit fell back to one search because they agreed at chance."""
+    said = (
         f"The {record['searches']} mask searches kept sets that overlap by a mean pairwise "
         f"Jaccard of {record['mean_pairwise_jaccard']:.2f}; keep sets of that size drawn at "
-        f"random would overlap by {record['random_keep_sets_jaccard']:.2f}. The closer the two, "
-        "the less this archive decides which sensors to keep: `--seeds 3` ranks by a consensus "
-        "of three fits."
+        f"random would overlap by {record['random_keep_sets_jaccard']:.2f}"
     )
+    if "agreement_p_value" in record:
+        said += f" (as much or more in a share {record['agreement_p_value']:.3f} of draws)"
+    said += (
+        ". The closer the two, the less this archive decides which sensors to keep: `--seeds 3` "
+        "ranks by a consensus of three fits."
+    )
+    if record.get("fell_back"):
+        said += (
+            " They agreed no more than chance, so the mask was learnt again by one search over "
+            "all the epochs (mask.searches_fallback), and that search ranks the sensors."
+        )
+    return said
 
 
 def print_plan_summary(plan, written: str | None) -> None:

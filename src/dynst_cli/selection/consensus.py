@@ -2,7 +2,7 @@
 
 - selection frequency: the share of refits that kept each sensor, in [0, 1];
 - mean pairwise Jaccard ``|A & B| / |A | B|`` over all pairs of keep sets (1: always the same),
-  and what it is for keep sets drawn at random;
+  what it is for keep sets drawn at random, and how often random keep sets agree as much;
 - the consensus ranking: by mean rank over the refits, ties by selection frequency (higher first),
   then by sensor index.
 """
@@ -51,6 +51,41 @@ def random_jaccard(n_keep: int, n_sensors: int) -> float:
     overlap = np.arange(max(0, 2 * n_keep - n_sensors), n_keep + 1)
     weights = hypergeom.pmf(overlap, n_sensors, n_keep, n_keep)
     return float(np.sum(weights * overlap / (2 * n_keep - overlap)))
+
+
+def chance_of_agreement(keeps: np.ndarray, draws: int = 2000, seed: int = 0) -> float:
+    """How often keep sets drawn at random agree as much as the rows of `keeps` do: the
+    p-value of a permutation test of their `mean_pairwise_jaccard`, in (0, 1].
+
+    Each draw replaces every row by as many sensors drawn at random (without replacement, from
+    all `n_sensors`), seeded, so the same keep sets always give the same value. Returns
+    ``(1 + hits) / (1 + draws)``, where hits counts the draws that agree at least as much: small
+    when the keep sets share more than their sizes make likely.
+
+    Parameters
+    ----------
+    keeps : numpy.ndarray of bool, shape [K, n_sensors], K >= 2
+    """
+    keeps = np.asarray(keeps, dtype=bool)
+    observed = mean_pairwise_jaccard(keeps)
+    n_sensors = keeps.shape[1]
+    rng = np.random.default_rng(seed)
+    drawn = []
+    for size in keeps.sum(axis=1):  # (draws, n_sensors) random keep vectors of this row's size
+        order = np.argsort(rng.random((draws, n_sensors)), axis=1)
+        rows = np.zeros((draws, n_sensors), dtype=bool)
+        np.put_along_axis(rows, order[:, :size], True, axis=1)
+        drawn.append(rows)
+    pairs = list(combinations(range(len(drawn)), 2))
+    agreement = np.mean([_jaccard_rows(drawn[i], drawn[j]) for i, j in pairs], axis=0)
+    hits = int(np.sum(agreement >= observed - 1e-12))
+    return (1 + hits) / (1 + draws)
+
+
+def _jaccard_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """`jaccard` of each row of `a` with the same row of `b`, shape [draws]."""
+    union = (a | b).sum(axis=1)
+    return np.where(union == 0, 1.0, (a & b).sum(axis=1) / np.maximum(union, 1))
 
 
 def selection_frequency(keeps: np.ndarray) -> np.ndarray:
