@@ -160,11 +160,13 @@ def report(suite: dict) -> str:
     lines += [*section(RESULTS / "ranking_dropped_retrained.md")]
     lines += [*section(RESULTS / "planted_drivers.md")]
     lines += [*section(RESULTS / "planted_drivers_default_pool-survival.md")]
+    lines += [*section(RESULTS / "planted_drivers_default_searches-fallback.md")]
     lines += [*section(RESULTS / "ranking_variant_residual-grace4.md")]
     lines += [*section(RESULTS / "ranking_variant_default-check.md")]
     lines += [*section(RESULTS / "ranking_variant_exchange3.md")]
     lines += [*section(RESULTS / "ranking_variant_one-search-residual-grace8.md")]
-    labels = ("alpha01", "alpha0", "searches5", "pool-elimination", "pool-ties", "pool-survival")
+    labels = ("alpha01", "alpha0", "searches5", "pool-elimination", "pool-ties", "pool-survival",
+              "searches-fallback", "default-today")  # fmt: skip
     for label in labels:  # the drop-and-regrow fraction, the searches and how they are pooled
         lines += [*section(RESULTS / f"ranking_variant_{label}.md")]
     lines += [*section(RESULTS / "greedy.md")]

@@ -84,8 +84,10 @@ def _train_one_rank(
         ddp = dist.wrap_ddp(prep.model, prep.device)
         siting = Siting.free(data.n_sensors)
         select = siting.keep_fn()
-        if config.mask.searches_fallback:  # the test decides alike on every rank: fall back
+        if mask.get("searches_fallback"):  # the test decides alike on every rank: fall back
             searches.CHANCE_LEVEL = -1.0
+        elif config.mask.searches > 1:  # pooled, however little the tiny fit's searches agree
+            config.mask.searches_fallback = False
         if config.mask.searches > 1:  # the searches after the first train models of their own
             choice, state = (select, siting), TrainState()
             callbacks = (lambda state: None, None)

@@ -18,8 +18,10 @@ pytestmark = pytest.mark.slow  # trains models: run by `make test`, not `make te
 
 
 def searched(searches: int = 3, **train):
+    """A fit of `searches` brief searches pooled by their votes, whatever their agreement."""
     config = tiny_config(**train)
     config.mask.searches = searches
+    config.mask.searches_fallback = False
     return config
 
 

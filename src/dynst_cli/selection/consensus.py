@@ -58,9 +58,8 @@ def chance_of_agreement(keeps: np.ndarray, draws: int = 2000, seed: int = 0) -> 
     p-value of a permutation test of their `mean_pairwise_jaccard`, in (0, 1].
 
     Each draw replaces every row by as many sensors drawn at random (without replacement, from
-    all `n_sensors`), seeded, so the same keep sets always give the same value. Returns
-    ``(1 + hits) / (1 + draws)``, where hits counts the draws that agree at least as much: small
-    when the keep sets share more than their sizes make likely.
+    all `n_sensors`), seeded, so the same keep sets always give the same value. Small when the
+    keep sets share more than their sizes make likely.
 
     Parameters
     ----------
@@ -68,15 +67,24 @@ def chance_of_agreement(keeps: np.ndarray, draws: int = 2000, seed: int = 0) -> 
     """
     keeps = np.asarray(keeps, dtype=bool)
     observed = mean_pairwise_jaccard(keeps)
-    n_sensors = keeps.shape[1]
+    return chance_of_overlap(observed, keeps.sum(axis=1), keeps.shape[1], draws, seed)
+
+
+def chance_of_overlap(
+    observed: float, sizes, n_sensors: int, draws: int = 2000, seed: int = 0
+) -> float:
+    """``(1 + hits) / (1 + draws)``: hits counts the draws of one random keep set of each of
+    `sizes` sensors (of `n_sensors`) whose mean pairwise Jaccard is at least `observed`."""
     rng = np.random.default_rng(seed)
     drawn = []
-    for size in keeps.sum(axis=1):  # (draws, n_sensors) random keep vectors of this row's size
+    for size in sizes:  # (draws, n_sensors) random keep vectors of this size
         order = np.argsort(rng.random((draws, n_sensors)), axis=1)
         rows = np.zeros((draws, n_sensors), dtype=bool)
-        np.put_along_axis(rows, order[:, :size], True, axis=1)
+        np.put_along_axis(rows, order[:, : int(size)], True, axis=1)
         drawn.append(rows)
     pairs = list(combinations(range(len(drawn)), 2))
+    if not pairs:
+        raise UsageError("the Jaccard overlap needs at least two keep sets")
     agreement = np.mean([_jaccard_rows(drawn[i], drawn[j]) for i, j in pairs], axis=0)
     hits = int(np.sum(agreement >= observed - 1e-12))
     return (1 + hits) / (1 + draws)
