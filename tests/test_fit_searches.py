@@ -61,6 +61,24 @@ def test_one_search_is_the_fit_it_always_was(tmp_path, planted):
     assert "searches" not in json.loads((one / "metrics.json").read_text())
 
 
+def assert_resumes_to_the_same_run(tmp_path, dataset, config, interrupted_at, *more_files):
+    """A fit interrupted after epoch `interrupted_at` and resumed writes what a straight one does:
+    ranking, metrics, history and `more_files`, byte for byte."""
+    straight = tmp_path / "straight"
+    fit_run(dataset, straight, config)
+
+    def interrupt(state, total):
+        if state.epoch == interrupted_at:
+            raise KeyboardInterrupt
+
+    resumed = tmp_path / "resumed"
+    with pytest.raises(KeyboardInterrupt):
+        fit_run(dataset, resumed, config, on_epoch=interrupt)
+    fit_run(dataset, resumed, config, resume=True)
+    for name in ("ranking.json", "metrics.json", "history.json", *more_files):
+        assert (straight / name).read_bytes() == (resumed / name).read_bytes(), name
+
+
 @pytest.mark.parametrize(
     ("pool_by", "epochs", "interrupted_at"),
     [
@@ -75,19 +93,7 @@ def test_a_searched_fit_resumed_after_an_interruption_gives_the_same_run(
 ):
     config = searched(2, epochs=epochs)
     config.mask.pool_by = pool_by
-    straight = tmp_path / "straight"
-    fit_run(planted[0], straight, config)
-
-    def interrupt(state, total):
-        if state.epoch == interrupted_at:
-            raise KeyboardInterrupt
-
-    resumed = tmp_path / "resumed"
-    with pytest.raises(KeyboardInterrupt):
-        fit_run(planted[0], resumed, config, on_epoch=interrupt)
-    fit_run(planted[0], resumed, config, resume=True)
-    for name in ("ranking.json", "metrics.json", "history.json"):
-        assert (straight / name).read_bytes() == (resumed / name).read_bytes(), name
+    assert_resumes_to_the_same_run(tmp_path, planted[0], config, interrupted_at)
 
 
 def test_every_search_holds_the_siting_constraints(tmp_path, planted):
@@ -254,19 +260,7 @@ def test_a_fit_that_fell_back_resumed_after_an_interruption_gives_the_same_run(
     tmp_path, planted, monkeypatch, interrupted_at
 ):
     config = falling_back(monkeypatch)
-    straight = tmp_path / "straight"
-    fit_run(planted[0], straight, config)
-
-    def interrupt(state, total):
-        if state.epoch == interrupted_at:
-            raise KeyboardInterrupt
-
-    resumed = tmp_path / "resumed"
-    with pytest.raises(KeyboardInterrupt):
-        fit_run(planted[0], resumed, config, on_epoch=interrupt)
-    fit_run(planted[0], resumed, config, resume=True)
-    for name in ("ranking.json", "metrics.json", "history.json", "model.pt"):
-        assert (straight / name).read_bytes() == (resumed / name).read_bytes(), name
+    assert_resumes_to_the_same_run(tmp_path, planted[0], config, interrupted_at, "model.pt")
 
 
 def test_the_fallback_holds_the_siting_constraints(tmp_path, planted, monkeypatch):

@@ -259,7 +259,7 @@ def _run_searches(prep, data, config, state, choice, optimizer, callbacks, ddp):
 def _pooled(prep, config, state, keeps, survival, select, on_epoch) -> TrainState:
     """The frozen-mask epochs of the first search's model on the keep set the searches agree on
     (`mask.pool_by`); the fit's state, its epochs and best weights counted as one fit's."""
-    each = search_config(config, 0).train.epochs
+    each = epochs_each(config)
     n_keep = n_keep_for(len(keeps[0]), config.mask.sparsity)
     report = _reported(on_epoch, config, n_searches(config) * each)
     done = 0  # frozen-mask epochs trained so far

@@ -25,17 +25,27 @@ def jaccard(a: np.ndarray, b: np.ndarray) -> float:
     ----------
     a, b : numpy.ndarray of bool, shape [n_sensors]
     """
-    a, b = np.asarray(a, dtype=bool), np.asarray(b, dtype=bool)
-    union = int((a | b).sum())
-    return 1.0 if union == 0 else int((a & b).sum()) / union
+    return float(_jaccard_rows(np.asarray(a, dtype=bool), np.asarray(b, dtype=bool)))
 
 
 def mean_pairwise_jaccard(keeps: np.ndarray) -> float:
     """Mean Jaccard overlap over all pairs of rows of `keeps`, shape [K, n_sensors], K >= 2."""
+    return float(_mean_pairwise(np.asarray(keeps, dtype=bool)))
+
+
+def _mean_pairwise(keeps: np.ndarray) -> np.ndarray:
+    """`jaccard` averaged over all pairs of `keeps[k]`, shape [K, ..., n_sensors] bool; the
+    result has the shape between (a scalar array for [K, n_sensors])."""
     pairs = list(combinations(range(len(keeps)), 2))
     if not pairs:
         raise UsageError("the Jaccard overlap needs at least two keep sets")
-    return float(np.mean([jaccard(keeps[i], keeps[j]) for i, j in pairs]))
+    return np.mean([_jaccard_rows(keeps[i], keeps[j]) for i, j in pairs], axis=0)
+
+
+def _jaccard_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """`jaccard` along the last axis of `a` and `b` (boolean, same shape)."""
+    union = (a | b).sum(axis=-1)
+    return np.where(union == 0, 1.0, (a & b).sum(axis=-1) / np.maximum(union, 1))
 
 
 def random_jaccard(n_keep: int, n_sensors: int) -> float:
@@ -76,24 +86,12 @@ def chance_of_overlap(
     """``(1 + hits) / (1 + draws)``: hits counts the draws of one random keep set of each of
     `sizes` sensors (of `n_sensors`) whose mean pairwise Jaccard is at least `observed`."""
     rng = np.random.default_rng(seed)
-    drawn = []
-    for size in sizes:  # (draws, n_sensors) random keep vectors of this size
+    drawn = np.zeros((len(sizes), draws, n_sensors), dtype=bool)
+    for rows, size in zip(drawn, sizes, strict=True):  # random keep vectors of each size
         order = np.argsort(rng.random((draws, n_sensors)), axis=1)
-        rows = np.zeros((draws, n_sensors), dtype=bool)
         np.put_along_axis(rows, order[:, : int(size)], True, axis=1)
-        drawn.append(rows)
-    pairs = list(combinations(range(len(drawn)), 2))
-    if not pairs:
-        raise UsageError("the Jaccard overlap needs at least two keep sets")
-    agreement = np.mean([_jaccard_rows(drawn[i], drawn[j]) for i, j in pairs], axis=0)
-    hits = int(np.sum(agreement >= observed - 1e-12))
+    hits = int(np.sum(_mean_pairwise(drawn) >= observed - 1e-12))
     return (1 + hits) / (1 + draws)
-
-
-def _jaccard_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """`jaccard` of each row of `a` with the same row of `b`, shape [draws]."""
-    union = (a | b).sum(axis=1)
-    return np.where(union == 0, 1.0, (a & b).sum(axis=1) / np.maximum(union, 1))
 
 
 def selection_frequency(keeps: np.ndarray) -> np.ndarray:
