@@ -151,8 +151,8 @@ class MaskConfig:
     # Where the searches' keep sets agree no more than random keep sets of their size would
     # (permutation test, p above searches.CHANCE_LEVEL), train one search over all the epochs
     # instead (searches.FALLBACK_MASK), and rank by it: the votes of searches that agree at chance
-    # carry nothing, and the keep set is in effect the first brief search's. Such a fit costs
-    # about 1.75 times as much (the brief searches are spent). On by default: it leaves the
+    # carry nothing, and the keep set is in effect the first brief search's. Such a fit trains
+    # about 1.75 times the epochs (the brief searches are spent). On by default: it leaves the
     # archives whose searches agree (PM10, METR-LA, ERA5, the bundled data) as they were, moved
     # the 12-station wind network within the noise and kept 44 of 60 planted drivers at 0.9 over
     # ten planted networks against 15 (benchmarks/RESULTS.md). Used only with `searches` above 1.
