@@ -51,7 +51,9 @@ from bench_ranking import (  # noqa: E402
 REAL = ("de-pm10", "ie-wind", "metr-la", "era5-uk")
 
 
-def run_archive(name: str, label: str, mask: dict, pool: ProcessPoolExecutor) -> tuple:
+def run_archive(
+    name: str, label: str, mask: dict, pool: ProcessPoolExecutor, train: dict | None = None
+) -> tuple:
     """Mean test MAE of the variant's keep sets per sparsity, over fit and training seeds; how
     much each fit's searches agree (`searches_jaccard`), and random keep sets (`chance_of`)."""
     here = OUT / name
@@ -60,7 +62,11 @@ def run_archive(name: str, label: str, mask: dict, pool: ProcessPoolExecutor) ->
     variant = write_recipe(
         here / f"recipe-variant-{label}.yaml",
         name,
-        **{**changes, "mask": {**changes.get("mask", {}), **mask}},
+        **{
+            **changes,
+            "mask": {**changes.get("mask", {}), **mask},
+            "train": {**changes.get("train", {}), **(train or {})},
+        },
     )
     # the keep sets are trained as the stored rows were: the default's recipe, then reseeded
     scoring = {0: write_recipe(here / "recipe.yaml", name, **changes)}
@@ -181,6 +187,12 @@ def main() -> None:
     parser.add_argument("--name", required=True, help="the variant's label (file names)")
     parser.add_argument("--variant-mask", required=True, help="mask overrides, as JSON")
     parser.add_argument("--archives", default=",".join(REAL))
+    parser.add_argument(
+        "--variant-train",
+        default="{}",
+        help="train overrides of the variant's fits, as JSON (e.g. the dense reference that "
+        "mask.challengers starts from; the benchmark's fits leave it out)",
+    )
     parser.add_argument("--baseline", default=f"ranking_{DEFAULT}.json")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
@@ -193,7 +205,9 @@ def main() -> None:
     table, agreement = {}, {}
     with ProcessPoolExecutor(args.workers) as pool:
         for name in args.archives.split(","):
-            measured, jaccards, chance = run_archive(name, args.name, mask, pool)
+            measured, jaccards, chance = run_archive(
+                name, args.name, mask, pool, json.loads(args.variant_train)
+            )
             table[name] = verdicts(baseline, name, measured)
             agreement[name] = (jaccards, chance)
             print(f"{name}: {table[name]}", file=sys.stderr, flush=True)

@@ -25,6 +25,7 @@ STAGES = (
         "saliency",
         "searches",
         "exchange",
+        "challenge",
         "fit",
         "bundle",
         "dense_cache",

@@ -188,6 +188,16 @@ class MaskConfig:
     # training share it was summed with, since a sensor the model could seldom learn from is
     # worth less to it too).
     availability_weight: str = "relative"
+    # Classical selectors (selection/registry.py: variance, qr, greedy, random) whose keep sets,
+    # at the fit's count and through the siting constraints, stand against the fit's own after
+    # the final ranking (challenge.py): each is fine-tuned from the dense reference's weights for
+    # `challenge_epochs` with its mask frozen, and the lowest validation error wins, the fit's on
+    # a tie. No selector is best on every network (the variance selector's keep set beats the
+    # fit's on the ERA5 grid at 0.5, validation error included), and the validation period can
+    # tell them apart. Needs `train.dense_reference`; empty: the fit's keep set stands alone.
+    challengers: list[str] = field(default_factory=list)
+    # Frozen-mask epochs each candidate keep set of `challengers` is fine-tuned for.
+    challenge_epochs: int = 3
 
 
 @dataclass
@@ -384,6 +394,8 @@ RULES = {
         "rank_silent_last": Rule("bool"),
         "weigh_by_availability": Rule("bool"),
         "availability_weight": Rule("str", choices=("relative", "recent")),
+        "challengers": Rule("names"),
+        "challenge_epochs": Rule("int", 1),
     },
     "model": {
         "backbone": Rule("str"),
@@ -431,10 +443,32 @@ def validate(config: FitConfig) -> None:
             f"{m.warmup_frac} + {m.ramp_frac} > {m.update_end_frac}"
         )
     _check_searches(config)
+    _check_challengers(config)
     if m.rank_dropped_by == "elimination" and m.rank_retrain_epochs == 0:
         raise UsageError(
             "mask.rank_dropped_by: elimination needs mask.rank_retrain_epochs above 0 (the model "
             "is retrained to read the dropped sensors before they are eliminated)"
+        )
+
+
+# The classical selectors a fit's keep set can stand against (`mask.challengers`).
+CHALLENGERS = ("variance", "qr", "greedy", "random")
+
+
+def _check_challengers(config: FitConfig) -> None:
+    unknown = [name for name in config.mask.challengers if name not in CHALLENGERS]
+    if unknown:
+        raise UsageError(
+            f"mask.challengers: unknown selector {', '.join(map(repr, unknown))}: choose among "
+            f"{', '.join(CHALLENGERS)}"
+        )
+    if len(set(config.mask.challengers)) < len(config.mask.challengers):
+        raise UsageError("mask.challengers names a selector twice")
+    if config.mask.challengers and config.mask.drop_criterion != "saliency":
+        # a winning challenger's keep set is ranked afresh by saliency on its fine-tuned model
+        raise UsageError(
+            "mask.challengers needs mask.drop_criterion: saliency (a challenger's keep set that "
+            f"wins is ranked by saliency), got {config.mask.drop_criterion}"
         )
 
 

@@ -7,6 +7,7 @@ ranks, mask decisions are taken on rank 0 and broadcast, and only rank 0 writes 
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -105,6 +106,13 @@ def broadcast_from_main(tensor: torch.Tensor) -> torch.Tensor:
     if is_distributed():
         dist.broadcast(tensor, src=0)
     return tensor
+
+
+def main_value(value: float | None, device: torch.device) -> float:
+    """Rank 0's `value` on every rank (NaN for None), for a decision taken on rank 0's
+    validation error, which only rank 0 evaluates."""
+    tensor = torch.tensor([math.nan if value is None else float(value)], dtype=torch.float64)
+    return float(broadcast_from_main(tensor.to(device))[0])
 
 
 def broadcast_module(module: torch.nn.Module) -> None:

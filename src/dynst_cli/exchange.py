@@ -23,7 +23,6 @@ import dataclasses
 from collections.abc import Callable
 
 import numpy as np
-import torch
 
 from dynst_cli import distributed as dist
 from dynst_cli.mask import Select
@@ -82,7 +81,7 @@ def exchanged(
             break  # the siting constraints refuse the swap
         before = copy.deepcopy(prep.model.state_dict())
         retrain(keep.copy(), k)
-        reference = _on_every_rank(validation_mae(), device)
+        reference = dist.main_value(validation_mae(), device)
         prep.model.load_state_dict(before)
         if not np.isfinite(reference):  # no validation period to judge by
             break
@@ -90,14 +89,8 @@ def exchanged(
         # with may be near zero, and the swap must let the model read it
         scores_at_regrow_value(gate, keep, trial)
         retrain(trial.copy(), k)
-        if not _on_every_rank(validation_mae(), device) < reference:
+        if not dist.main_value(validation_mae(), device) < reference:
             prep.model.load_state_dict(before)
             break
         order, keep, made = candidate, trial, made + 1
     return dataclasses.replace(ranking, order=order, kept=keep), made
-
-
-def _on_every_rank(value: float | None, device: torch.device) -> float:
-    """Rank 0's value on every rank (NaN for None)."""
-    tensor = torch.tensor([np.nan if value is None else float(value)], dtype=torch.float64)
-    return float(dist.broadcast_from_main(tensor.to(device))[0])

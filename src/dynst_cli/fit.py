@@ -16,6 +16,13 @@ import torch
 from dynst_cli import __version__
 from dynst_cli import distributed as dist
 from dynst_cli.bundle import ModelBundle
+from dynst_cli.challenge import (
+    FIT,
+    Challenge,
+    challenged,
+    challenger_keep_sets,
+    dense_weights_on_every_rank,
+)
 from dynst_cli.config import ELIMINATION_POOLS, FitConfig, validate
 from dynst_cli.console import log
 from dynst_cli.data import SensorData, load_dataset
@@ -183,7 +190,9 @@ def _fit(dataset_path, run_path, config: FitConfig, resume, constraints, on_epoc
         state = run_epochs(prep, config, state, select, optimizer, checkpoint, ddp, settle)
     ranking, consensus = final_ranking(prep, config), None
     ranking, exchanges = _exchanged(prep, config, ranking, select)
-    if searches and not searched["fell_back"]:
+    dense, dense_seconds = _dense_reference(run, data, config, prep)
+    ranking, challenge = _challenged(prep, data, config, ranking, select, dense)
+    if searches and not searched["fell_back"] and challenge.winner == FIT:
         ranking = dataclasses.replace(ranking, selection_frequency=selection_frequency(keeps))
     if config.train.seeds > 1:
         ranking, consensus = _consensus_over_seeds(run, dataset_path, config, constraints, ranking)
@@ -191,21 +200,25 @@ def _fit(dataset_path, run_path, config: FitConfig, resume, constraints, on_epoc
     ranking = silent_last(ranking, silent)
     if config.train.seeds > 1 or silent.any():
         _align_model_with(prep, config, ranking, select)
-    timings = {"fit_seconds": round(time.perf_counter() - started, 3)}
-    started = time.perf_counter()
-    # The dense reference trains on every rank, like the fit (same shards, same effective batch),
-    # unless an equal one is already cached beside the run.
-    dense = (
-        resolve_dense(run.path, data, config, prep.device) if config.train.dense_reference else None
-    )
-    timings["dense_reference_seconds"] = (
-        round(time.perf_counter() - started, 3) if dense and dense.source == "trained" else None
-    )
-    timings["dense_reference_source"] = dense.source if dense else None
+    timings = {
+        "fit_seconds": round(time.perf_counter() - started - (dense_seconds or 0.0), 3),
+        "dense_reference_seconds": dense_seconds,
+        "dense_reference_source": dense.source if dense else None,
+    }
     summary = {}
     if dist.is_main():  # evaluation and files: rank 0 only, the others wait at the barrier
         summary = _write_results(
-            run, prep, data, state, dense, timings, ranking, consensus, searched, exchanges
+            run,
+            prep,
+            data,
+            state,
+            dense,
+            timings,
+            ranking,
+            consensus,
+            searched,
+            exchanges,
+            challenge,
         )
     dist.barrier()
     return summary
@@ -394,6 +407,47 @@ def resolve_dense(
     inputs = key_inputs(config, data.sha256, world)
     path = store(root, key, inputs, metrics, dense_prep.model.state_dict())
     return DenseReference(metrics, "trained", key, path)
+
+
+def _dense_reference(run: RunDir, data, config: FitConfig, prep: Prepared):
+    """The fit's dense reference (None without `train.dense_reference`) and the seconds spent
+    training it (None when it was read from the cache).
+
+    It trains on every rank, like the fit (same shards, same effective batch), unless an equal
+    one is already cached beside the run.
+    """
+    if not config.train.dense_reference:
+        return None, None
+    started = time.perf_counter()
+    dense = resolve_dense(run.path, data, config, prep.device)
+    trained = dense is not None and dense.source == "trained"
+    return dense, round(time.perf_counter() - started, 3) if trained else None
+
+
+def _challenged(prep, data, config: FitConfig, ranking: Ranking, select, dense):
+    """The ranking after the fit's keep set stood against `mask.challengers` (challenge.py),
+    and how it fared. When a challenger's keep set wins, the model ends fine-tuned to it and
+    the ranking is made afresh on that model, as the fit's own is."""
+    challengers = config.mask.challengers
+    if not challengers or ranking.kept is None:
+        return ranking, Challenge(FIT, {}, [])
+    weights = dense_weights_on_every_rank(dense, prep.model)
+    if weights is None:
+        if dist.is_main():
+            log("fit: no dense reference to train the challengers' keep sets from: skipped")
+        return ranking, Challenge(FIT, {}, [], skipped="no dense reference")
+    fitted = np.asarray(ranking.kept, dtype=bool)
+    keep_sets = challenger_keep_sets(
+        data, prep, challengers, int(fitted.sum()), select, config.data.t_out
+    )
+
+    def tuned(keep: np.ndarray) -> float | None:
+        return finetune(prep, config, keep, config.mask.challenge_epochs).val_mae
+
+    challenge = challenged(prep, fitted, keep_sets, weights, tuned)
+    if challenge.winner == FIT:
+        return ranking, challenge
+    return final_ranking(prep, config), challenge
 
 
 def final_ranking(prep: Prepared, config: FitConfig) -> Ranking:
@@ -639,6 +693,7 @@ def _write_results(
     consensus,
     searched=None,
     exchanges: int | None = None,
+    challenge: Challenge | None = None,
 ) -> dict:
     gate = prep.model.gate
     sparse = evaluate_splits(prep)
@@ -663,6 +718,8 @@ def _write_results(
         summary["searches"] = searched
     if exchanges is not None:
         summary["exchanges"] = exchanges
+    if challenge is not None and (challenge.val_mae or challenge.same_as_fit or challenge.skipped):
+        summary["challenge"] = challenge.record()
     _check_finite_metrics(summary, data)
     model_bundle(prep, data).save(run)
     dataclasses.replace(ranking, kept=keep, sensor_ids=tuple(map(str, data.sensor_ids))).write(

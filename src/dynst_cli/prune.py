@@ -17,6 +17,7 @@ import numpy as np
 
 from dynst_cli.atomic import sha256_file, together
 from dynst_cli.bundle import ModelBundle
+from dynst_cli.challenge import challenge_note
 from dynst_cli.config import FitConfig
 from dynst_cli.data import SensorData, StandardScaler, load_dataset
 from dynst_cli.dense_cache import cache_root, dense_key, lookup
@@ -109,6 +110,9 @@ def prune_run(
     fit_metrics = run.read_json(METRICS)
     dense, dense_note = dense_test(fit_metrics, run, config, data.sha256)
     selection.notes.append(dense_note)
+    challenged_by = challenge_note(fit_metrics)
+    if challenged_by:
+        selection.notes.append(challenged_by)
     plan = build_plan(
         data,
         ranking,

@@ -58,6 +58,31 @@ def print_fit_summary(run: Path, summary: dict) -> None:
         console.print(MAPE_NOTE, markup=False)
     if summary.get("searches"):
         console.print(searches_agreement(summary["searches"]), markup=False)
+    if summary.get("challenge"):
+        console.print(challenge_outcome(summary["challenge"], unit), markup=False)
+
+
+def challenge_outcome(record: dict, unit: str = "") -> str:
+    """Which keep set the fit plans after standing against `mask.challengers`, in words."""
+    if record.get("skipped"):
+        return f"The challengers' keep sets were not trained ({record['skipped']})."
+    scored = {name: mae for name, mae in record["val_mae"].items() if mae is not None}
+    if not scored:
+        same = ", ".join(record["same_as_fit"])
+        return f"The {same} selector kept the same sensors as the fit."
+    decimals = decimals_for(*scored.values())
+    figures = ", ".join(
+        f"{'DynST' if name == 'dynst' else name} {mae:.{decimals}f}" for name, mae in scored.items()
+    )
+    said = (
+        f"Fine-tuned alike from the dense reference, the candidate keep sets reached validation "
+        f"MAE{_unit_suffix(unit)} {figures}"
+    )
+    if record["same_as_fit"]:
+        said += f" ({', '.join(record['same_as_fit'])}: the fit's own set)"
+    if record["winner"] == "dynst":
+        return said + "; the fit's own keep set stands."
+    return said + f"; the {record['winner']} selector's keep set is planned, ranked by DynST."
 
 
 def searches_agreement(record: dict) -> str:

@@ -41,7 +41,8 @@ from dynst_cli.evaluate import headline
 from dynst_cli.mask import check_keeps_some
 from dynst_cli.prune import check_sparsity, load_for_run
 from dynst_cli.run import CONFIG, RunDir
-from dynst_cli.selection import SELECTORS, Siting, make_selector
+from dynst_cli.selection import SELECTORS, Siting
+from dynst_cli.selection.snapshots import periods_of, rankings, training_snapshots  # noqa: F401
 
 METHODS = tuple(SELECTORS)
 DEFAULT_METHODS = ("dynst", "random", "variance", "qr", "greedy")
@@ -95,34 +96,6 @@ def n_trainings(methods, n_sparsities: int, seeds: int) -> int:
     """How many models `compare_run` trains: every keep set, the dense one, the refits."""
     per_sparsity = sum(seeds if SELECTORS[m].seeded else 1 for m in check_methods(methods))
     return per_sparsity * n_sparsities + 1 + (seeds if seeds > 1 else 0)
-
-
-def training_snapshots(data: SensorData, train_stop: int) -> np.ndarray:
-    """Training-period values as snapshots, shape [T*C, N] (channels stacked as samples)."""
-    values = data.values[:train_stop]  # [T, N, C]
-    return values.transpose(0, 2, 1).reshape(-1, data.n_sensors)
-
-
-def rankings(methods, seeds: int, run: str | Path, snapshots: np.ndarray, temporal=None):
-    """Yield ``(method, seed, ranking)`` for every keep set to train (seed None if unseeded).
-
-    `ranking` is the selector's ``ranked_sensors_``, shape [N]; seeded selectors yield one per
-    seed 0..seeds-1. Every selector is fitted on the training snapshots; those that forecast
-    (greedy) also get `periods`, the training and validation values in time order, and the
-    forecast `horizon`.
-    """
-    periods, horizon = temporal or (None, None)
-    for method in methods:
-        for seed in range(seeds) if SELECTORS[method].seeded else [None]:
-            selector = make_selector(method, seed=seed or 0, run=run)
-            selector.fit(snapshots, periods=periods, horizon=horizon)
-            yield method, seed, selector.ranked_sensors_
-
-
-def periods_of(data: SensorData, splits) -> tuple[np.ndarray, np.ndarray]:
-    """Training and validation values in time order, shape [T, N, C] each."""
-    val = splits["val"]
-    return data.values[: splits["train"].stop], data.values[val.start : val.stop]
 
 
 def compare_run(

@@ -1,0 +1,155 @@
+"""The fit's keep set against the classical selectors' (`mask.challengers`).
+
+No selector is best on every network: on the ERA5 grid at half the cells the variance
+selector's keep set forecasts better than the one DynST learns, on its validation period as on
+its test period, while DynST's wins where the field has structure that a variance or a QR
+decomposition cannot see. The validation period can tell the two apart, so the fit lets it: the
+keep set the fit learned and each challenger's, at the same count and through the same siting
+constraints, are trained alike, and the one with the lowest validation error is the plan's.
+
+Alike means from the same weights, for the same epochs, on the same batches: every candidate
+starts from the dense reference, which reads every sensor and so favours none (the fit's own
+model has learned to read its keep set alone, and would win for that), and is fine-tuned for
+`mask.challenge_epochs` with its mask frozen, ending with its best-validation weights, as every
+keep set of `prune` and `compare` does. The fit's keep set wins a tie. When a challenger wins,
+the model keeps the weights it was fine-tuned to, and the caller ranks afresh on them, so the
+plan is DynST's ranking of the winning keep set.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from dynst_cli import distributed as dist
+from dynst_cli.mask import Select
+from dynst_cli.selection.snapshots import periods_of, rankings, training_snapshots
+
+FIT = "dynst"  # the candidate name of the fit's own keep set
+
+
+@dataclass
+class Challenge:
+    """How the fit's keep set fared against the challengers' (`metrics.json`'s ``challenge``).
+
+    Attributes
+    ----------
+    winner : str
+        ``"dynst"`` (the fit's keep set stands) or the winning challenger's name.
+    val_mae : dict
+        Validation MAE of each candidate trained (data units, rank 0; None elsewhere).
+    same_as_fit : list of str
+        Challengers whose keep set is the fit's, so not trained again.
+    skipped : str or None
+        Why no candidate was trained, when the challengers could not be (no dense reference).
+    """
+
+    winner: str
+    val_mae: dict[str, float | None]
+    same_as_fit: list[str]
+    skipped: str | None = None
+
+    def record(self) -> dict:
+        record = {"winner": self.winner, "val_mae": self.val_mae, "same_as_fit": self.same_as_fit}
+        return record | ({"skipped": self.skipped} if self.skipped else {})
+
+
+def challenger_keep_sets(
+    data, prep, challengers, n_keep: int, select: Select, horizon: int
+) -> dict[str, np.ndarray]:
+    """Each challenger's keep set of `n_keep` sensors, its selector fitted on the training
+    period as `compare` fits it (seed 0 for the seeded ones), through the siting constraints."""
+    snapshots = training_snapshots(data, prep.splits["train"].stop)
+    temporal = (periods_of(data, prep.splits), horizon)
+    return {
+        method: select(order, n_keep)
+        for method, _, order in rankings(challengers, 1, None, snapshots, temporal)
+    }
+
+
+def challenged(
+    prep,
+    fitted: np.ndarray,
+    keep_sets: dict[str, np.ndarray],
+    dense_weights: dict,
+    finetune: Callable[[np.ndarray], float | None],
+) -> Challenge:
+    """Train the fit's keep set `fitted` and each of `keep_sets` alike; the winner.
+
+    Parameters
+    ----------
+    prep : train.Prepared
+        The fitted model. It ends with the winning challenger's fine-tuned weights, or, when
+        the fit's keep set stands, as it came.
+    fitted : numpy.ndarray of bool, shape [N]
+        The fit's keep set.
+    keep_sets : dict
+        Each challenger's keep set by name (`challenger_keep_sets`).
+    dense_weights : dict
+        The dense reference's state dict, on every rank: where each candidate starts.
+    finetune : callable ``finetune(keep)``
+        Fine-tunes ``prep.model`` with its mask frozen at `keep` and leaves it with its
+        best-validation weights; returns their validation MAE (rank 0; None elsewhere).
+    """
+    same = [name for name, keep in keep_sets.items() if np.array_equal(keep, fitted)]
+    others = {name: keep for name, keep in keep_sets.items() if name not in same}
+    if not others:
+        return Challenge(FIT, {}, same)
+    own = copy.deepcopy(prep.model.state_dict())
+    gate = prep.model.gate
+    flags = (gate.scores.requires_grad, gate.tracking)
+    val_mae, best, best_weights = {}, (np.inf, FIT), None
+    for name, keep in {FIT: fitted, **others}.items():
+        prep.model.load_state_dict(dense_weights)
+        val_mae[name] = finetune(keep.copy())
+        # rank 0 judges (it alone evaluates), every rank follows; NaN (no validation) never wins
+        score = dist.main_value(val_mae[name], prep.device)
+        if score < best[0]:
+            best = (score, name)
+            if name != FIT:
+                best_weights = copy.deepcopy(prep.model.state_dict())
+    winner = best[1]
+    if winner == FIT:
+        prep.model.load_state_dict(own)
+        gate.scores.requires_grad_(flags[0])
+        gate.tracking = flags[1]
+    else:
+        prep.model.load_state_dict(best_weights)
+    return Challenge(winner, val_mae, same)
+
+
+def challenge_note(fit_metrics: dict) -> str | None:
+    """The plan's note on where its ranking's keep set came from, when a challenger won."""
+    record = fit_metrics.get("challenge") or {}
+    winner = record.get("winner")
+    if winner in (None, FIT):
+        return None
+    scores = record.get("val_mae") or {}
+    return (
+        f"the fit's keep set is the {winner} selector's: fine-tuned alike from the dense "
+        f"reference, it forecast the validation period better than the one DynST learned "
+        f"(MAE {scores.get(winner, float('nan')):.4g} against {scores.get(FIT, float('nan')):.4g}; "
+        "mask.challengers), and DynST ranks the sensors from it"
+    )
+
+
+def dense_weights_on_every_rank(dense, template: torch.nn.Module) -> dict | None:
+    """The dense reference's weights (`fit.resolve_dense`'s entry) on every rank, or None on
+    every rank when rank 0 has none (no reference, or its cache entry could not be written).
+
+    Rank 0 reads them from the entry's ``model.pt`` into a copy of `template` (a model of the
+    same configuration), which then carries them to the other ranks."""
+    path = dense.path / "model.pt" if dense is not None and dense.path is not None else None
+    found = dist.is_main() and path is not None and path.is_file()
+    device = next(template.parameters()).device
+    if dist.main_value(1.0 if found else 0.0, device) < 0.5:
+        return None
+    model = copy.deepcopy(template)
+    if found:
+        model.load_state_dict(torch.load(path, map_location=device, weights_only=True))
+    dist.broadcast_module(model)
+    return model.state_dict()
