@@ -65,7 +65,15 @@ def _train_one_rank(
     epochs of a longer fit it keeps the weights of the first rather than those of the last.
     """
     from dynst_cli import searches, train
-    from dynst_cli.fit import _exchanged, _searched, final_ranking, settle_hook
+    from dynst_cli.fit import (
+        _challenged,
+        _dense_reference,
+        _exchanged,
+        _searched,
+        final_ranking,
+        settle_hook,
+    )
+    from dynst_cli.run import RunDir
 
     if worsening:
         epochs = iter(range(1, 1000))
@@ -75,7 +83,7 @@ def _train_one_rank(
         "gloo", init_method=f"file://{init_file}", rank=rank, world_size=WORLD
     )
     try:
-        config = tiny_config(epochs=8 if worsening else 4)
+        config = tiny_config(epochs=8 if worsening else 4, dense_reference="challengers" in mask)
         for key, value in mask.items():
             setattr(config.mask, key, value)
         data = load_dataset(dataset)
@@ -99,6 +107,11 @@ def _train_one_rank(
             )
         if config.mask.exchange_trials:  # decided on rank 0, retrained on every rank alike
             _exchanged(prep, config, final_ranking(prep, config), select)
+        if config.mask.challengers:  # from rank 0's dense weights, decided on rank 0's errors
+            dense, _ = _dense_reference(RunDir(f"{out}/run"), data, config, prep)
+            ranking = final_ranking(prep, config)
+            _, challenge = _challenged(prep, data, config, ranking, select, dense)
+            assert challenge.val_mae or challenge.same_as_fit
         gate = prep.model.gate
         np.savez(
             f"{out}/rank{rank}.npz",
@@ -117,7 +130,7 @@ def _train_one_rank(
 # The residual and error regrow signals are summed over ranks; the settling and the narrowing of
 # an explored keep set retrain on every rank alike; so do the brief mask searches (pooled by votes,
 # survival or elimination), the one search a fit falls back to, and the exchanges after the final
-# ranking.
+# ranking, and the fine-tunes of the challengers' keep sets from the dense reference.
 @pytest.mark.parametrize(
     "mask",
     [
@@ -131,6 +144,7 @@ def _train_one_rank(
         {"searches": 3, "pool_by": "survival"},
         {"searches": 2, "searches_fallback": True},
         {"exchange_trials": 2},
+        {"challengers": ["variance", "qr"]},
     ],
 )
 def test_every_rank_ends_with_the_same_mask_scores_and_weights(tmp_path, planted, mask):
