@@ -67,8 +67,12 @@ WAYS = {
     "pool-survival": {"pool_by": "survival"},
     "searches-fallback": {"searches_fallback": True},
     "default-gwnet": {},
+    "challengers": {"challengers": ["variance", "qr"]},
+    "challengers-gwnet": {"challengers": ["variance", "qr"]},
 }
-BACKBONES = {"default-gwnet": "gwnet"}  # the ways fitted with another backbone than the recipe's
+BACKBONES = {"default-gwnet": "gwnet", "challengers-gwnet": "gwnet"}  # not the recipe's backbone
+# the ways whose fits train the dense reference, which the challengers' keep sets start from
+WITH_DENSE = ("challengers", "challengers-gwnet")
 SPARSITY = 0.9
 
 
@@ -93,7 +97,7 @@ def fit_job(work: Path, dataset: Path, follows: np.ndarray, name: str, way: str)
     here = work / f"{name}-{way}"
     here.mkdir(parents=True)
     recipe = recipe_dict("planted")
-    recipe.setdefault("train", {})["dense_reference"] = False
+    recipe.setdefault("train", {})["dense_reference"] = way in WITH_DENSE
     recipe.setdefault("mask", {}).update(WAYS[way])
     if way in BACKBONES:
         recipe.setdefault("model", {})["backbone"] = BACKBONES[way]

@@ -93,6 +93,16 @@ def test_a_challenger_that_keeps_the_fit_s_set_is_not_trained_and_none_left_trai
     assert prep.model.weight.item() == 7.0
 
 
+def test_two_challengers_that_agree_are_trained_once():
+    prep, trained = _fitted(4, [0, 1]), []
+    sets = {"variance": _keep(4, [2, 3]), "qr": _keep(4, [2, 3])}
+    worth = {(0, 1): 1.0, (2, 3): 0.5}
+    result = challenged(prep, _keep(4, [0, 1]), sets, _dense(prep), _finetune(prep, worth, trained))
+    assert [keep for keep, _ in trained] == [[0, 1], [2, 3]]
+    assert result.val_mae == {FIT: 1.0, "variance": 0.5, "qr": 0.5}
+    assert result.winner == "variance" and prep.model.weight.item() == 1.0
+
+
 def test_without_a_validation_error_no_challenger_can_win():
     prep, trained = _fitted(4, [0, 1]), []
     worth = {(0, 1): None, (2, 3): None}

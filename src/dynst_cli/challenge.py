@@ -103,7 +103,12 @@ def challenged(
     gate = prep.model.gate
     flags = (gate.scores.requires_grad, gate.tracking)
     val_mae, best, best_weights = {}, (np.inf, FIT), None
+    trained = {}  # keep set (bytes) -> the candidate that trained it: two selectors may agree
     for name, keep in {FIT: fitted, **others}.items():
+        if keep.tobytes() in trained:
+            val_mae[name] = val_mae[trained[keep.tobytes()]]
+            continue  # as good as the one trained, and never better: the first keeps the lead
+        trained[keep.tobytes()] = name
         prep.model.load_state_dict(dense_weights)
         val_mae[name] = finetune(keep.copy())
         # rank 0 judges (it alone evaluates), every rank follows; NaN (no validation) never wins
