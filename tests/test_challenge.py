@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from dynst_cli.bundle import ModelBundle
-from dynst_cli.challenge import FIT, challenged
+from dynst_cli.challenge import FIT, challenged, paired_p_value
 from dynst_cli.config import FitConfig, validate
 from dynst_cli.errors import UsageError
 from dynst_cli.fit import fit_run
@@ -42,44 +42,69 @@ def _dense(prep) -> dict:
     return copy.deepcopy(dense.state_dict())
 
 
-def _finetune(prep, worth: dict[tuple, float], trained: list):
+def _finetune(prep, worth: dict[tuple, list | None], trained: list):
     """A fine-tune that records where it started and the keep set it trained, adds 1 to the
-    weight, and scores each keep set by `worth` (validation MAE)."""
+    weight, and scores each keep set by `worth`: its error on each stretch of the validation
+    period (their mean is its validation MAE)."""
 
     def finetune(keep):
         trained.append((np.flatnonzero(keep).tolist(), prep.model.weight.item()))
         prep.model.gate.set_keep(keep, -1)
         with torch.no_grad():
             prep.model.weight.add_(1.0)
-        return worth[tuple(np.flatnonzero(keep).tolist())]
+        stretches = worth[tuple(np.flatnonzero(keep).tolist())]
+        if stretches is None:
+            return None, None
+        return float(np.mean(stretches)), np.array(stretches)
 
     return finetune
 
 
-def test_the_lowest_validation_error_wins_and_every_candidate_starts_from_the_dense_weights():
+FIT_ERRORS = [1.0, 1.1, 0.9, 1.0, 1.2]
+
+
+def _lower(by: float, noise=(0.0, 0.01, -0.01, 0.02, 0.0)) -> list[float]:
+    """The fit's stretch errors less `by`, give or take a little: consistently lower."""
+    return [e - by + n for e, n in zip(FIT_ERRORS, noise, strict=True)]
+
+
+def test_the_lowest_consistently_better_challenger_wins_from_the_dense_weights():
     prep, trained = _fitted(6, [0, 1, 2]), []
     sets = {"variance": _keep(6, [3, 4, 5]), "qr": _keep(6, [0, 1, 5])}
-    worth = {(0, 1, 2): 1.0, (3, 4, 5): 0.8, (0, 1, 5): 0.9}
+    worth = {(0, 1, 2): FIT_ERRORS, (3, 4, 5): _lower(0.2), (0, 1, 5): _lower(0.1)}
     result = challenged(
         prep, _keep(6, [0, 1, 2]), sets, _dense(prep), _finetune(prep, worth, trained)
     )
     # the fit's keep set first, then each challenger's, each from the dense weight 0
     assert trained == [([0, 1, 2], 0.0), ([3, 4, 5], 0.0), ([0, 1, 5], 0.0)]
     assert result.winner == "variance"
-    assert result.val_mae == {FIT: 1.0, "variance": 0.8, "qr": 0.9}
+    assert result.val_mae == pytest.approx({FIT: 1.04, "variance": 0.844, "qr": 0.944})
+    assert result.p_value["variance"] < 0.05 and result.p_value["qr"] < 0.05
     # the model is the winner's fine-tuned one, its mask the winner's keep set
     assert prep.model.weight.item() == 1.0
     assert np.flatnonzero(prep.model.gate.keep.numpy()).tolist() == [3, 4, 5]
 
 
-def test_the_fit_keeps_its_own_model_when_its_keep_set_wins_or_ties():
+def test_a_challenger_better_on_average_but_not_consistently_does_not_win():
     prep, trained = _fitted(6, [0, 1, 2]), []
     sets = {"variance": _keep(6, [3, 4, 5])}
-    worth = {(0, 1, 2): 0.8, (3, 4, 5): 0.8}  # a tie: the fit's stands
+    lucky = [0.5, 1.15, 0.95, 1.05, 1.25]  # one stretch far lower, every other one higher
+    worth = {(0, 1, 2): FIT_ERRORS, (3, 4, 5): lucky}
     result = challenged(
         prep, _keep(6, [0, 1, 2]), sets, _dense(prep), _finetune(prep, worth, trained)
     )
-    assert result.winner == FIT
+    assert result.val_mae["variance"] < result.val_mae[FIT]
+    assert result.p_value["variance"] > 0.05 and result.winner == FIT
+
+
+def test_the_fit_keeps_its_own_model_when_its_keep_set_wins_or_ties():
+    prep, trained = _fitted(6, [0, 1, 2]), []
+    sets = {"variance": _keep(6, [3, 4, 5])}
+    worth = {(0, 1, 2): FIT_ERRORS, (3, 4, 5): FIT_ERRORS}  # a tie: the fit's stands
+    result = challenged(
+        prep, _keep(6, [0, 1, 2]), sets, _dense(prep), _finetune(prep, worth, trained)
+    )
+    assert result.winner == FIT and result.p_value["variance"] == 1.0
     # the model is the fit's as it came (weight 7, its own mask), not the fine-tuned one
     assert prep.model.weight.item() == 7.0
     assert np.flatnonzero(prep.model.gate.keep.numpy()).tolist() == [0, 1, 2]
@@ -96,10 +121,10 @@ def test_a_challenger_that_keeps_the_fit_s_set_is_not_trained_and_none_left_trai
 def test_two_challengers_that_agree_are_trained_once():
     prep, trained = _fitted(4, [0, 1]), []
     sets = {"variance": _keep(4, [2, 3]), "qr": _keep(4, [2, 3])}
-    worth = {(0, 1): 1.0, (2, 3): 0.5}
+    worth = {(0, 1): FIT_ERRORS, (2, 3): _lower(0.5)}
     result = challenged(prep, _keep(4, [0, 1]), sets, _dense(prep), _finetune(prep, worth, trained))
     assert [keep for keep, _ in trained] == [[0, 1], [2, 3]]
-    assert result.val_mae == {FIT: 1.0, "variance": 0.5, "qr": 0.5}
+    assert result.val_mae["variance"] == result.val_mae["qr"] < result.val_mae[FIT]
     assert result.winner == "variance" and prep.model.weight.item() == 1.0
 
 
@@ -109,6 +134,15 @@ def test_without_a_validation_error_no_challenger_can_win():
     sets = {"qr": _keep(4, [2, 3])}
     result = challenged(prep, _keep(4, [0, 1]), sets, _dense(prep), _finetune(prep, worth, trained))
     assert result.winner == FIT and prep.model.weight.item() == 7.0
+    assert result.p_value == {"qr": None}
+
+
+def test_the_paired_test_asks_for_two_stretches_and_reads_a_constant_difference_as_certain():
+    assert paired_p_value([1.0], [2.0]) is None
+    assert paired_p_value([1.0, 1.0], [2.0, 2.0]) == 0.0
+    assert paired_p_value([2.0, 2.0], [1.0, 1.0]) == 1.0
+    assert paired_p_value(_lower(0.1), FIT_ERRORS) < 0.01
+    assert paired_p_value(FIT_ERRORS, _lower(0.1)) > 0.99
 
 
 @pytest.mark.parametrize(
@@ -151,7 +185,9 @@ def test_a_fit_plans_the_winning_keep_set_and_says_how_each_candidate_fared(tmp_
         "variance",
         "random",
     }
-    best = min(scored, key=lambda name: (scored[name], name != FIT))
+    # a challenger wins only by passing the paired test; of those, the lowest error
+    passed = [n for n, p in challenge["p_value"].items() if p is not None and p < 0.05]
+    best = min([FIT, *passed], key=lambda name: (scored[name], name != FIT))
     assert challenge["winner"] == best
     ranking = Ranking.read(RunDir(run).file("ranking.json"))
     kept = np.flatnonzero(ranking.kept).tolist()
@@ -205,12 +241,18 @@ def test_the_fit_and_the_plan_say_which_keep_set_won():
     from dynst_cli.challenge import challenge_note
     from dynst_cli.cli.render import challenge_outcome
 
-    record = {"winner": "variance", "val_mae": {FIT: 0.926, "variance": 0.907}, "same_as_fit": []}
+    record = {
+        "winner": "variance",
+        "val_mae": {FIT: 0.926, "variance": 0.907},
+        "p_value": {"variance": 0.004},
+        "same_as_fit": [],
+    }
     said = challenge_outcome(record, "K")
     assert (
         "DynST 0.926, variance 0.907" in said and "variance selector's keep set is planned" in said
     )
     assert "0.907 against 0.926" in challenge_note({"challenge": record})
     stood = {**record, "winner": FIT}
+    assert "p variance 0.004" in said
     assert "the fit's own keep set stands" in challenge_outcome(stood)
     assert challenge_note({"challenge": stood}) is None and challenge_note({}) is None

@@ -22,6 +22,7 @@ from dynst_cli.challenge import (
     challenged,
     challenger_keep_sets,
     dense_weights_on_every_rank,
+    stretch_errors,
 )
 from dynst_cli.config import ELIMINATION_POOLS, FitConfig, validate
 from dynst_cli.console import log
@@ -441,8 +442,9 @@ def _challenged(prep, data, config: FitConfig, ranking: Ranking, select, dense):
         data, prep, challengers, int(fitted.sum()), select, config.data.t_out
     )
 
-    def tuned(keep: np.ndarray) -> float | None:
-        return finetune(prep, config, keep, config.mask.challenge_epochs).val_mae
+    def tuned(keep: np.ndarray):
+        best = finetune(prep, config, keep, config.mask.challenge_epochs)
+        return best.val_mae, stretch_errors(prep)
 
     challenge = challenged(prep, fitted, keep_sets, weights, tuned)
     if challenge.winner == FIT:

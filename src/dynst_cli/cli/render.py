@@ -80,8 +80,17 @@ def challenge_outcome(record: dict, unit: str = "") -> str:
     )
     if record["same_as_fit"]:
         said += f" ({', '.join(record['same_as_fit'])}: the fit's own set)"
+    tested = {n: p for n, p in (record.get("p_value") or {}).items() if p is not None}
+    if tested:
+        said += (
+            " (one-sided paired test over stretches of the validation period, p "
+            + ", ".join(f"{name} {p:.3f}" for name, p in tested.items())
+            + ")"
+        )
     if record["winner"] == "dynst":
-        return said + "; the fit's own keep set stands."
+        return (
+            said + "; no challenger was lower consistently enough: the fit's own keep set stands."
+        )
     return said + f"; the {record['winner']} selector's keep set is planned, ranked by DynST."
 
 
