@@ -166,7 +166,8 @@ def report(suite: dict) -> str:
     lines += [*section(RESULTS / "ranking_variant_exchange3.md")]
     lines += [*section(RESULTS / "ranking_variant_one-search-residual-grace8.md")]
     labels = ("alpha01", "alpha0", "searches5", "pool-elimination", "pool-ties", "pool-survival",
-              "searches-fallback", "default-today", "sensor-scaling")  # fmt: skip
+              "searches-fallback", "default-today", "sensor-scaling", "challengers",
+              "challengers-tested")  # fmt: skip
     for label in labels:  # the drop-and-regrow fraction, the searches and how they are pooled
         lines += [*section(RESULTS / f"ranking_variant_{label}.md")]
     lines += [*section(RESULTS / "greedy.md")]

@@ -191,10 +191,14 @@ class MaskConfig:
     # Classical selectors (selection/registry.py: variance, qr, greedy, random) whose keep sets,
     # at the fit's count and through the siting constraints, stand against the fit's own after
     # the final ranking (challenge.py): each is fine-tuned from the dense reference's weights for
-    # `challenge_epochs` with its mask frozen, and the lowest validation error wins, the fit's on
-    # a tie. No selector is best on every network (the variance selector's keep set beats the
-    # fit's on the ERA5 grid at 0.5, validation error included), and the validation period can
-    # tell them apart. Needs `train.dense_reference`; empty: the fit's keep set stands alone.
+    # `challenge_epochs` with its mask frozen, and one wins where it is lower than the fit's over
+    # the validation period consistently (a paired test over stretches of it), the lowest of
+    # those that are. No selector is best on every network (the variance selector's keep set
+    # beats the fit's on the ERA5 grid at 0.5, validation error included). Needs
+    # `train.dense_reference`. Empty (none) by default: with `[variance, qr]` and the lowest
+    # validation error winning outright, ERA5 at 0.5 ranked better and METR-LA worse, as good
+    # over the archives as without; with the paired test hardly a challenger won
+    # (benchmarks/RESULTS.md).
     challengers: list[str] = field(default_factory=list)
     # Frozen-mask epochs each candidate keep set of `challengers` is fine-tuned for.
     challenge_epochs: int = 3
