@@ -161,6 +161,7 @@ def report(suite: dict) -> str:
     lines += [*section(RESULTS / "planted_drivers.md")]
     lines += [*section(RESULTS / "planted_drivers_default_pool-survival.md")]
     lines += [*section(RESULTS / "planted_drivers_default_searches-fallback.md")]
+    lines += [*section(RESULTS / "planted_drivers_default_challengers_default-gwnet.md")]
     lines += [*section(RESULTS / "ranking_variant_residual-grace4.md")]
     lines += [*section(RESULTS / "ranking_variant_default-check.md")]
     lines += [*section(RESULTS / "ranking_variant_exchange3.md")]
