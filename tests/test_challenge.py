@@ -145,6 +145,13 @@ def test_the_paired_test_asks_for_two_stretches_and_reads_a_constant_difference_
     assert paired_p_value(FIT_ERRORS, _lower(0.1)) > 0.99
 
 
+def test_the_challengers_are_every_registered_selector_but_the_fit_s_own():
+    from dynst_cli.config import CHALLENGERS
+    from dynst_cli.selection import SELECTORS
+
+    assert set(CHALLENGERS) == set(SELECTORS) - {FIT}
+
+
 @pytest.mark.parametrize(
     "mask, words",
     [
@@ -174,6 +181,7 @@ def _config(**mask) -> FitConfig:
     return FitConfig.from_dict(recipe)
 
 
+@pytest.mark.slow  # trains models
 def test_a_fit_plans_the_winning_keep_set_and_says_how_each_candidate_fared(tmp_path):
     path = _network(tmp_path)
     run = tmp_path / "run"
@@ -203,6 +211,7 @@ def test_a_fit_plans_the_winning_keep_set_and_says_how_each_candidate_fared(tmp_
     assert any("selector's" in note for note in notes) == (best != FIT)
 
 
+@pytest.mark.slow  # trains models
 def test_a_fit_with_challengers_is_deterministic_and_skips_them_without_a_dense_reference(
     tmp_path,
 ):

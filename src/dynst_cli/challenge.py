@@ -3,9 +3,9 @@
 No selector is best on every network: on the ERA5 grid at half the cells the variance
 selector's keep set forecasts better than the one DynST learns, on its validation period as on
 its test period, while DynST's wins where the field has structure that a variance or a QR
-decomposition cannot see. The validation period can tell the two apart, so the fit lets it: the
+decomposition cannot see. The validation period may tell the two apart, so the fit asks it: the
 keep set the fit learned and each challenger's, at the same count and through the same siting
-constraints, are trained alike, and the one with the lowest validation error is the plan's.
+constraints, are trained alike, and their validation errors decide which is the plan's.
 
 Alike means from the same weights, for the same epochs, on the same batches: every candidate
 starts from the dense reference, which reads every sensor and so favours none (the fit's own
@@ -78,6 +78,11 @@ class Challenge:
             "same_as_fit": self.same_as_fit,
         }
         return record | ({"skipped": self.skipped} if self.skipped else {})
+
+
+def won_by_challenger(challenge: Challenge | None) -> bool:
+    """Whether a challenger's keep set replaced the fit's (False when none was asked for)."""
+    return challenge is not None and challenge.winner != FIT
 
 
 def challenger_keep_sets(
@@ -182,7 +187,7 @@ def challenge_note(fit_metrics: dict) -> str | None:
     """The plan's note on where its ranking's keep set came from, when a challenger won."""
     record = fit_metrics.get("challenge") or {}
     winner = record.get("winner")
-    if winner in (None, FIT):
+    if winner in (None, FIT):  # no challengers asked for, or the fit's keep set stood
         return None
     scores = record.get("val_mae") or {}
     return (

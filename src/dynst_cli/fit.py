@@ -23,6 +23,7 @@ from dynst_cli.challenge import (
     challenger_keep_sets,
     dense_weights_on_every_rank,
     stretch_errors,
+    won_by_challenger,
 )
 from dynst_cli.config import ELIMINATION_POOLS, FitConfig, validate
 from dynst_cli.console import log
@@ -193,7 +194,7 @@ def _fit(dataset_path, run_path, config: FitConfig, resume, constraints, on_epoc
     ranking, exchanges = _exchanged(prep, config, ranking, select)
     dense, dense_seconds = _dense_reference(run, data, config, prep)
     ranking, challenge = _challenged(prep, data, config, ranking, select, dense)
-    if searches and not searched["fell_back"] and challenge.winner == FIT:
+    if searches and not searched["fell_back"] and not won_by_challenger(challenge):
         ranking = dataclasses.replace(ranking, selection_frequency=selection_frequency(keeps))
     if config.train.seeds > 1:
         ranking, consensus = _consensus_over_seeds(run, dataset_path, config, constraints, ranking)
@@ -427,11 +428,12 @@ def _dense_reference(run: RunDir, data, config: FitConfig, prep: Prepared):
 
 def _challenged(prep, data, config: FitConfig, ranking: Ranking, select, dense):
     """The ranking after the fit's keep set stood against `mask.challengers` (challenge.py),
-    and how it fared. When a challenger's keep set wins, the model ends fine-tuned to it and
-    the ranking is made afresh on that model, as the fit's own is."""
+    and how it fared (None when no challengers were asked for). When a challenger's keep set
+    wins, the model ends fine-tuned to it and the ranking is made afresh on that model, as the
+    fit's own is."""
     challengers = config.mask.challengers
     if not challengers or ranking.kept is None:
-        return ranking, Challenge(FIT, {}, [])
+        return ranking, None
     weights = dense_weights_on_every_rank(dense, prep.model)
     if weights is None:
         if dist.is_main():
@@ -447,7 +449,7 @@ def _challenged(prep, data, config: FitConfig, ranking: Ranking, select, dense):
         return best.val_mae, stretch_errors(prep)
 
     challenge = challenged(prep, fitted, keep_sets, weights, tuned)
-    if challenge.winner == FIT:
+    if not won_by_challenger(challenge):
         return ranking, challenge
     return final_ranking(prep, config), challenge
 
@@ -720,7 +722,7 @@ def _write_results(
         summary["searches"] = searched
     if exchanges is not None:
         summary["exchanges"] = exchanges
-    if challenge is not None and (challenge.val_mae or challenge.same_as_fit or challenge.skipped):
+    if challenge is not None:
         summary["challenge"] = challenge.record()
     _check_finite_metrics(summary, data)
     model_bundle(prep, data).save(run)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from rich.table import Table
 
+from dynst_cli.challenge import FIT
 from dynst_cli.console import stdout_console
 from dynst_cli.plan.wording import decimals_for, plan_sentences, unit_of
 
@@ -72,7 +73,7 @@ def challenge_outcome(record: dict, unit: str = "") -> str:
         return f"The {same} selector kept the same sensors as the fit."
     decimals = decimals_for(*scored.values())
     figures = ", ".join(
-        f"{'DynST' if name == 'dynst' else name} {mae:.{decimals}f}" for name, mae in scored.items()
+        f"{'DynST' if name == FIT else name} {mae:.{decimals}f}" for name, mae in scored.items()
     )
     said = (
         f"Fine-tuned alike from the dense reference, the candidate keep sets reached validation "
@@ -87,7 +88,7 @@ def challenge_outcome(record: dict, unit: str = "") -> str:
             + ", ".join(f"{name} {p:.3f}" for name, p in tested.items())
             + ")"
         )
-    if record["winner"] == "dynst":
+    if record["winner"] == FIT:
         return (
             said + "; no challenger was lower consistently enough: the fit's own keep set stands."
         )

@@ -42,7 +42,7 @@ from dynst_cli.mask import check_keeps_some
 from dynst_cli.prune import check_sparsity, load_for_run
 from dynst_cli.run import CONFIG, RunDir
 from dynst_cli.selection import SELECTORS, Siting
-from dynst_cli.selection.snapshots import periods_of, rankings, training_snapshots  # noqa: F401
+from dynst_cli.selection.snapshots import periods_of, rankings, training_snapshots
 
 METHODS = tuple(SELECTORS)
 DEFAULT_METHODS = ("dynst", "random", "variance", "qr", "greedy")
