@@ -152,6 +152,12 @@ def test_the_challengers_are_every_registered_selector_but_the_fit_s_own():
     assert set(CHALLENGERS) == set(SELECTORS) - {FIT}
 
 
+def test_the_words_name_the_fit_s_keep_set_as_the_fit_records_it():
+    from dynst_cli.cli import render
+
+    assert render.FIT == FIT
+
+
 @pytest.mark.parametrize(
     "mask, words",
     [
